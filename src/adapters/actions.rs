@@ -1,0 +1,203 @@
+//! GitHub's file-command and workflow-command protocol: `GITHUB_OUTPUT`, `GITHUB_STEP_SUMMARY`,
+//! and `::command::` lines on stdout.
+//!
+//! Follows the runner's rules (actions/toolkit `core`): outputs use the heredoc form with a random
+//! delimiter per value; command data escapes `%`, `\r`, `\n`; properties also escape `:` and `,`.
+//! Renderers write to any `io::Write`, so tests capture them without files. This module decides
+//! nothing about *what* to say.
+
+use std::fs::OpenOptions;
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+
+/// The runner's limit for one step summary upload.
+pub const SUMMARY_LIMIT_BYTES: usize = 1024 * 1024;
+
+pub fn escape_data(s: &str) -> String {
+    s.replace('%', "%25").replace('\r', "%0D").replace('\n', "%0A")
+}
+
+pub fn escape_property(s: &str) -> String {
+    escape_data(s).replace(':', "%3A").replace(',', "%2C")
+}
+
+/// Write one `key<<delimiter` block. The delimiter is random per value, and we refuse values
+/// that contain it (the runner would mis-parse them).
+pub fn write_output(w: &mut impl Write, name: &str, value: &str) -> io::Result<()> {
+    let delimiter = format!("ghadelimiter_{}", uuid::Uuid::new_v4());
+    if name.contains(&delimiter) || value.contains(&delimiter) {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidData,
+            "output value contains its delimiter",
+        ));
+    }
+    write!(w, "{name}<<{delimiter}\n{value}\n{delimiter}\n")
+}
+
+/// Cut a summary to the runner's limit on a char boundary, with a visible note.
+pub fn truncate_summary(markdown: &str, limit: usize) -> String {
+    if markdown.len() <= limit {
+        return markdown.to_string();
+    }
+    let note = "\n\n> **Note:** this summary was truncated to stay under GitHub's 1 MiB step-summary limit.\n";
+    let mut cut = limit.saturating_sub(note.len());
+    while !markdown.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    // Prefer to cut at a line end so a table row is not left half-written.
+    if let Some(nl) = markdown[..cut].rfind('\n') {
+        cut = nl;
+    }
+    format!("{}{}", &markdown[..cut], note)
+}
+
+/// Where workflow commands, outputs and the summary go. Built once in `main`.
+pub struct Actions {
+    output_file: Option<PathBuf>,
+    summary_file: Option<PathBuf>,
+    debug: bool,
+    /// Outputs also kept in memory: printed for local runs without `GITHUB_OUTPUT`.
+    written: Vec<(String, String)>,
+}
+
+impl Actions {
+    pub fn from_env() -> Self {
+        let path = |k: &str| {
+            std::env::var_os(k)
+                .filter(|v| !v.is_empty())
+                .map(PathBuf::from)
+        };
+        Self {
+            output_file: path("GITHUB_OUTPUT"),
+            summary_file: path("GITHUB_STEP_SUMMARY"),
+            debug: std::env::var("RUNNER_DEBUG").as_deref() == Ok("1"),
+            written: Vec::new(),
+        }
+    }
+
+    pub fn has_output_file(&self) -> bool {
+        self.output_file.is_some()
+    }
+
+    pub fn outputs(&self) -> &[(String, String)] {
+        &self.written
+    }
+
+    pub fn set_output(&mut self, name: &str, value: &str) -> io::Result<()> {
+        self.written.push((name.to_string(), value.to_string()));
+        match &self.output_file {
+            Some(p) => append(p, |w| write_output(w, name, value)),
+            None => Ok(()),
+        }
+    }
+
+    /// Append Markdown to the step summary (truncated to the runner's limit, counting what the
+    /// file already holds). Without `GITHUB_STEP_SUMMARY` the summary goes to stdout.
+    pub fn append_summary(&self, markdown: &str) -> io::Result<()> {
+        match &self.summary_file {
+            Some(p) => {
+                let existing = std::fs::metadata(p).map(|m| m.len() as usize).unwrap_or(0);
+                let room = SUMMARY_LIMIT_BYTES.saturating_sub(existing);
+                let text = truncate_summary(markdown, room);
+                append(p, |w| w.write_all(text.as_bytes()))
+            }
+            None => {
+                let mut out = io::stdout().lock();
+                out.write_all(markdown.as_bytes())?;
+                out.flush()
+            }
+        }
+    }
+
+    pub fn info(&self, msg: &str) {
+        emit(&mut io::stdout().lock(), msg);
+    }
+
+    pub fn debug(&self, msg: &str) {
+        if self.debug {
+            emit(&mut io::stdout().lock(), &format!("::debug::{}", escape_data(msg)));
+        }
+    }
+
+    pub fn notice(&self, msg: &str) {
+        emit(&mut io::stdout().lock(), &format!("::notice::{}", escape_data(msg)));
+    }
+
+    pub fn warning(&self, msg: &str) {
+        emit(&mut io::stdout().lock(), &format!("::warning::{}", escape_data(msg)));
+    }
+
+    pub fn error(&self, title: &str, msg: &str) {
+        emit(&mut io::stdout().lock(), &error_command(title, msg));
+    }
+
+    /// `::add-mask::` so the runner scrubs the value from every later log line.
+    pub fn mask(&self, secret: &str) {
+        if !secret.is_empty() {
+            emit(&mut io::stdout().lock(), &format!("::add-mask::{}", escape_data(secret)));
+        }
+    }
+
+    pub fn group<T>(&self, title: &str, f: impl FnOnce() -> T) -> T {
+        emit(&mut io::stdout().lock(), &format!("::group::{}", escape_data(title)));
+        let r = f();
+        emit(&mut io::stdout().lock(), "::endgroup::");
+        r
+    }
+}
+
+pub fn error_command(title: &str, msg: &str) -> String {
+    format!("::error title={}::{}", escape_property(title), escape_data(msg))
+}
+
+fn emit(w: &mut impl Write, line: &str) {
+    // A closed stdout must not turn into a panic in the middle of writing audit files.
+    let _ = writeln!(w, "{line}");
+    let _ = w.flush();
+}
+
+fn append(path: &Path, f: impl FnOnce(&mut std::fs::File) -> io::Result<()>) -> io::Result<()> {
+    let mut file = OpenOptions::new().create(true).append(true).open(path)?;
+    f(&mut file)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escapes_follow_the_runner() {
+        assert_eq!(escape_data("a%b\r\nc"), "a%25b%0D%0Ac");
+        assert_eq!(escape_property("a:b,c\n"), "a%3Ab%2Cc%0A");
+        assert_eq!(
+            error_command("invalid_tag", "bad\ntag"),
+            "::error title=invalid_tag::bad%0Atag"
+        );
+    }
+
+    #[test]
+    fn output_uses_heredoc_with_random_delimiter() {
+        let mut a = Vec::new();
+        let mut b = Vec::new();
+        write_output(&mut a, "tag", "v1\nv2").expect("write");
+        write_output(&mut b, "tag", "v1\nv2").expect("write");
+        let a = String::from_utf8(a).expect("utf8");
+        let b = String::from_utf8(b).expect("utf8");
+        assert_ne!(a, b, "delimiter must be random per value");
+        let mut lines = a.lines();
+        let first = lines.next().expect("first");
+        let delim = first.strip_prefix("tag<<").expect("heredoc");
+        assert_eq!(lines.next(), Some("v1"));
+        assert_eq!(lines.next(), Some("v2"));
+        assert_eq!(lines.next(), Some(delim));
+    }
+
+    #[test]
+    fn summary_truncation_keeps_under_limit_with_note() {
+        let big = "| row | é |\n".repeat(200_000);
+        let t = truncate_summary(&big, SUMMARY_LIMIT_BYTES);
+        assert!(t.len() <= SUMMARY_LIMIT_BYTES);
+        assert!(t.contains("truncated"));
+        assert_eq!(truncate_summary("small", 100), "small");
+    }
+}

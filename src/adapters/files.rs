@@ -1,0 +1,224 @@
+//! The workspace's files: listing what a pattern could match, hashing subjects, and writing
+//! audit files atomically.
+//!
+//! Hashing streams each file through a fixed buffer (memory does not grow with file size) and
+//! spreads files across cores with rayon. Writes go to a temp file in the target directory,
+//! are fsynced, then renamed over the target, so an interrupted run leaves either the old file
+//! or the new one, never half of one.
+
+use std::fs::File;
+use std::io::{self, Read, Write};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Instant;
+
+use rayon::prelude::*;
+use sha2::{Digest, Sha256};
+
+const BUF_SIZE: usize = 1 << 20;
+
+/// Regular files (and symlinks to them) below `roots`, as `/`-separated workspace-relative
+/// paths. `.git` directories are not entered. A root that does not exist lists nothing.
+pub fn list_files(workspace: &Path, roots: &[String]) -> io::Result<Vec<String>> {
+    let mut out = Vec::new();
+    for root in roots {
+        let dir = if root.is_empty() {
+            workspace.to_path_buf()
+        } else {
+            workspace.join(root)
+        };
+        if !dir.is_dir() {
+            continue;
+        }
+        let walker = walkdir::WalkDir::new(&dir)
+            .follow_links(false)
+            .into_iter()
+            .filter_entry(|e| !(e.file_type().is_dir() && e.file_name() == ".git"));
+        for entry in walker {
+            let entry = entry.map_err(io::Error::other)?;
+            let is_file = entry.file_type().is_file()
+                || (entry.file_type().is_symlink()
+                    && std::fs::metadata(entry.path()).map(|m| m.is_file()).unwrap_or(false));
+            if !is_file {
+                continue;
+            }
+            if let Ok(rel) = entry.path().strip_prefix(workspace) {
+                let rel: Vec<String> = rel
+                    .components()
+                    .map(|c| c.as_os_str().to_string_lossy().into_owned())
+                    .collect();
+                out.push(rel.join("/"));
+            }
+        }
+    }
+    out.sort();
+    out.dedup();
+    Ok(out)
+}
+
+/// SHA-256 of one file, streamed through `buf`.
+pub fn sha256_file(path: &Path, buf: &mut [u8]) -> io::Result<(String, u64)> {
+    let mut f = File::open(path)?;
+    let mut h = Sha256::new();
+    let mut total = 0u64;
+    loop {
+        let n = match f.read(buf) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        h.update(&buf[..n]);
+        total += n as u64;
+    }
+    Ok((hex::encode(h.finalize()), total))
+}
+
+/// Progress of a hashing run, reported to the caller's callback.
+#[derive(Debug, Clone, Copy)]
+pub struct HashProgress {
+    pub files_done: u64,
+    pub files_total: u64,
+    pub bytes_done: u64,
+    pub elapsed_secs: f64,
+}
+
+impl HashProgress {
+    pub fn mb_per_sec(&self) -> f64 {
+        if self.elapsed_secs <= 0.0 {
+            return 0.0;
+        }
+        self.bytes_done as f64 / 1_000_000.0 / self.elapsed_secs
+    }
+}
+
+/// Hash `paths` (relative to `workspace`) in parallel, in input order. `progress` is called
+/// at most every `every` seconds and once at the end. The first unreadable file is the error.
+pub fn hash_files(
+    workspace: &Path,
+    paths: &[String],
+    every: f64,
+    progress: &(dyn Fn(HashProgress) + Sync),
+) -> Result<Vec<String>, (String, io::Error)> {
+    let start = Instant::now();
+    let files_done = AtomicU64::new(0);
+    let bytes_done = AtomicU64::new(0);
+    // Milliseconds since start of the last report; one thread wins the right to report.
+    let last_report = AtomicU64::new(0);
+    let report = |force: bool| {
+        let now_ms = start.elapsed().as_millis() as u64;
+        let last = last_report.load(Ordering::Relaxed);
+        if force
+            || (now_ms.saturating_sub(last) as f64 >= every * 1000.0
+                && last_report
+                    .compare_exchange(last, now_ms, Ordering::Relaxed, Ordering::Relaxed)
+                    .is_ok())
+        {
+            progress(HashProgress {
+                files_done: files_done.load(Ordering::Relaxed),
+                files_total: paths.len() as u64,
+                bytes_done: bytes_done.load(Ordering::Relaxed),
+                elapsed_secs: start.elapsed().as_secs_f64(),
+            });
+        }
+    };
+    let digests = paths
+        .par_iter()
+        .map_init(
+            || vec![0u8; BUF_SIZE],
+            |buf, rel| {
+                let (hex, n) =
+                    sha256_file(&workspace.join(rel), buf).map_err(|e| (rel.clone(), e))?;
+                files_done.fetch_add(1, Ordering::Relaxed);
+                bytes_done.fetch_add(n, Ordering::Relaxed);
+                report(false);
+                Ok(hex)
+            },
+        )
+        .collect::<Result<Vec<_>, _>>()?;
+    report(true);
+    Ok(digests)
+}
+
+pub fn sha256_bytes(bytes: &[u8]) -> String {
+    hex::encode(Sha256::digest(bytes))
+}
+
+/// Read a file that may not exist yet.
+pub fn read_optional(path: &Path) -> io::Result<Option<String>> {
+    match std::fs::read_to_string(path) {
+        Ok(s) => Ok(Some(s)),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// Write `bytes` to `path` atomically (temp file in the same directory, fsync, rename).
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    let dir = path
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| PathBuf::from("."));
+    std::fs::create_dir_all(&dir)?;
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".tmp-")
+        .tempfile_in(&dir)?;
+    tmp.write_all(bytes)?;
+    tmp.as_file().sync_all()?;
+    tmp.persist(path).map_err(|e| e.error)?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hashes_match_known_vectors_and_run_in_order() {
+        let d = tempfile::tempdir().expect("tmp");
+        std::fs::write(d.path().join("empty"), b"").expect("w");
+        std::fs::write(d.path().join("abc"), b"abc").expect("w");
+        let got = hash_files(d.path(), &["abc".into(), "empty".into()], 1.0, &|_| {})
+            .expect("hash");
+        assert_eq!(
+            got,
+            vec![
+                "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad".to_string(),
+                "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855".to_string()
+            ]
+        );
+    }
+
+    #[test]
+    fn unreadable_file_is_named() {
+        let d = tempfile::tempdir().expect("tmp");
+        let e = hash_files(d.path(), &["nope".into()], 1.0, &|_| {}).expect_err("missing");
+        assert_eq!(e.0, "nope");
+    }
+
+    #[test]
+    fn listing_skips_git_and_dirs() {
+        let d = tempfile::tempdir().expect("tmp");
+        std::fs::create_dir_all(d.path().join(".git/objects")).expect("mk");
+        std::fs::create_dir_all(d.path().join("dist/sub")).expect("mk");
+        std::fs::write(d.path().join(".git/objects/x"), b"").expect("w");
+        std::fs::write(d.path().join("dist/sub/a"), b"").expect("w");
+        std::fs::write(d.path().join("b"), b"").expect("w");
+        let l = list_files(d.path(), &["".into()]).expect("list");
+        assert_eq!(l, vec!["b".to_string(), "dist/sub/a".to_string()]);
+    }
+
+    #[test]
+    fn atomic_write_replaces_and_leaves_no_temp() {
+        let d = tempfile::tempdir().expect("tmp");
+        let p = d.path().join("x/m.json");
+        write_atomic(&p, b"one").expect("w1");
+        write_atomic(&p, b"two").expect("w2");
+        assert_eq!(std::fs::read(&p).expect("r"), b"two");
+        let names: Vec<_> = std::fs::read_dir(d.path().join("x"))
+            .expect("ls")
+            .map(|e| e.expect("e").file_name())
+            .collect();
+        assert_eq!(names.len(), 1);
+    }
+}

@@ -1,0 +1,10 @@
+//! Thin adapters: each turns one part of the world into plain values and back.
+//!
+//! **Architecture invariant:** adapters decide nothing. Merge rules, verification rules,
+//! rendering and retry *policy* live in `domain/`; adapters apply them.
+
+pub mod actions;
+pub mod context;
+pub mod files;
+pub mod git;
+pub mod oidc;

@@ -1,0 +1,327 @@
+//! The audit trail's per-day files: `manifest.json` and `PROVENANCE_SHA256.txt`.
+//!
+//! Merge policy (design seed 001, section 2.1): an entry's key is `tag` + `run_id`. A repeat of
+//! the key (a re-run) updates `status`, `artifact_url`, `timestamp` and the run-derived fields
+//! (attempt, provenance hash, bundle, failure reason); it keeps `sha`, `actor` and the first
+//! `release_url`, and appends to `governance_flag_history` when the flag changes (history is
+//! never rewritten). A new key is added. Entries are sorted by tag (natural order: v1.10 after
+//! v1.9), then run id. Fields this version does not know are kept verbatim.
+//!
+//! Pure: parsing and rendering text. A file that does not parse is an error: the caller must
+//! not overwrite what it cannot read.
+
+use std::cmp::Ordering;
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+pub const MANIFEST_SCHEMA_VERSION: u32 = 1;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RunStatus {
+    Success,
+    Failure,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FlagChange {
+    pub flag: String,
+    pub timestamp: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ManifestEntry {
+    pub run_id: u64,
+    pub tag: String,
+    pub sha: String,
+    pub artifact_url: Option<String>,
+    pub actor: String,
+    pub timestamp: String,
+    pub status: RunStatus,
+    pub governance_flag: String,
+    #[serde(default)]
+    pub governance_flag_history: Vec<FlagChange>,
+    #[serde(default)]
+    pub release_url: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failure_reason: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub run_attempt: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tag_source: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub provenance_path: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub provenance_sha256: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subjects: Option<usize>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bundle_sha256: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signer_identity: Option<String>,
+    /// Fields written by other tools or later versions: kept as they are.
+    #[serde(flatten)]
+    pub extra: BTreeMap<String, Value>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Manifest {
+    pub schema_version: u32,
+    pub entries: Vec<ManifestEntry>,
+}
+
+impl Default for Manifest {
+    fn default() -> Self {
+        Self {
+            schema_version: MANIFEST_SCHEMA_VERSION,
+            entries: Vec::new(),
+        }
+    }
+}
+
+impl Manifest {
+    /// Parse an existing file. A bare JSON array of entries (an older shape) is accepted.
+    pub fn parse(text: &str) -> Result<Self, String> {
+        if text.trim().is_empty() {
+            return Ok(Self::default());
+        }
+        let v: Value = serde_json::from_str(text).map_err(|e| format!("not JSON: {e}"))?;
+        let m = if v.is_array() {
+            Manifest {
+                schema_version: MANIFEST_SCHEMA_VERSION,
+                entries: serde_json::from_value(v).map_err(|e| format!("bad entries: {e}"))?,
+            }
+        } else {
+            serde_json::from_value(v).map_err(|e| format!("bad manifest: {e}"))?
+        };
+        if m.schema_version > MANIFEST_SCHEMA_VERSION {
+            return Err(format!(
+                "schema_version {} is newer than this action understands ({MANIFEST_SCHEMA_VERSION})",
+                m.schema_version
+            ));
+        }
+        Ok(m)
+    }
+
+    pub fn render(&self) -> String {
+        let mut s = serde_json::to_string_pretty(self).unwrap_or_default();
+        s.push('\n');
+        s
+    }
+}
+
+/// Merge one run's entry by the seed's policy and return the new manifest.
+pub fn merge(mut manifest: Manifest, new: ManifestEntry) -> Manifest {
+    match manifest
+        .entries
+        .iter_mut()
+        .find(|e| e.tag == new.tag && e.run_id == new.run_id)
+    {
+        Some(e) => {
+            e.status = new.status;
+            e.artifact_url = new.artifact_url.or(e.artifact_url.take());
+            e.timestamp = new.timestamp.clone();
+            e.failure_reason = new.failure_reason;
+            e.run_attempt = new.run_attempt.or(e.run_attempt);
+            e.tag_source = new.tag_source.or(e.tag_source.take());
+            e.provenance_path = new.provenance_path.or(e.provenance_path.take());
+            e.provenance_sha256 = new.provenance_sha256.or(e.provenance_sha256.take());
+            e.subjects = new.subjects.or(e.subjects);
+            e.bundle_sha256 = new.bundle_sha256.or(e.bundle_sha256.take());
+            e.signer_identity = new.signer_identity.or(e.signer_identity.take());
+            if e.release_url.is_none() {
+                e.release_url = new.release_url;
+            }
+            if e.governance_flag != new.governance_flag {
+                if e.governance_flag_history.is_empty() {
+                    // An entry written by another tool: record the flag it had before ours.
+                    e.governance_flag_history.push(FlagChange {
+                        flag: e.governance_flag.clone(),
+                        timestamp: String::new(),
+                    });
+                }
+                e.governance_flag_history.push(FlagChange {
+                    flag: new.governance_flag.clone(),
+                    timestamp: new.timestamp,
+                });
+                e.governance_flag = new.governance_flag;
+            }
+        }
+        None => {
+            let mut new = new;
+            if new.governance_flag_history.is_empty() {
+                new.governance_flag_history.push(FlagChange {
+                    flag: new.governance_flag.clone(),
+                    timestamp: new.timestamp.clone(),
+                });
+            }
+            manifest.entries.push(new);
+        }
+    }
+    manifest
+        .entries
+        .sort_by(|a, b| natural_cmp(&a.tag, &b.tag).then(a.run_id.cmp(&b.run_id)));
+    manifest
+}
+
+/// Compare strings with digit runs compared as numbers (`v1.9` < `v1.10`).
+pub fn natural_cmp(a: &str, b: &str) -> Ordering {
+    let (mut a, mut b) = (a.as_bytes(), b.as_bytes());
+    loop {
+        match (a.first(), b.first()) {
+            (None, None) => return Ordering::Equal,
+            (None, Some(_)) => return Ordering::Less,
+            (Some(_), None) => return Ordering::Greater,
+            (Some(x), Some(y)) if x.is_ascii_digit() && y.is_ascii_digit() => {
+                let da = a.iter().take_while(|c| c.is_ascii_digit()).count();
+                let db = b.iter().take_while(|c| c.is_ascii_digit()).count();
+                let (na, nb) = (&a[..da], &b[..db]);
+                let strip = |n: &[u8]| -> usize { n.iter().take_while(|c| **c == b'0').count() };
+                let (ta, tb) = (&na[strip(na)..], &nb[strip(nb)..]);
+                let ord = ta.len().cmp(&tb.len()).then(ta.cmp(tb)).then(da.cmp(&db));
+                if ord != Ordering::Equal {
+                    return ord;
+                }
+                a = &a[da..];
+                b = &b[db..];
+            }
+            (Some(x), Some(y)) => {
+                if x != y {
+                    return x.cmp(y);
+                }
+                a = &a[1..];
+                b = &b[1..];
+            }
+        }
+    }
+}
+
+/// Put `<hex>  <path>` into a `sha256sum`-format log: replaces the line for the same path (a
+/// re-run), appends otherwise. Other lines are kept byte for byte.
+pub fn upsert_sha256_line(existing: &str, hex: &str, path: &str) -> String {
+    let line = format!("{hex}  {path}");
+    let mut out = Vec::new();
+    let mut replaced = false;
+    for l in existing.lines() {
+        let same_path = l.len() > 66 && l.get(66..) == Some(path) && l.get(64..66) == Some("  ");
+        if same_path {
+            if !replaced {
+                out.push(line.clone());
+                replaced = true;
+            }
+        } else {
+            out.push(l.to_string());
+        }
+    }
+    if !replaced {
+        out.push(line);
+    }
+    let mut s = out.join("\n");
+    s.push('\n');
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(tag: &str, run_id: u64, status: RunStatus, flag: &str, ts: &str) -> ManifestEntry {
+        ManifestEntry {
+            run_id,
+            tag: tag.into(),
+            sha: "abc".into(),
+            artifact_url: Some(format!("https://x/{run_id}/{ts}")),
+            actor: "octocat".into(),
+            timestamp: ts.into(),
+            status,
+            governance_flag: flag.into(),
+            governance_flag_history: vec![],
+            release_url: None,
+            failure_reason: None,
+            run_attempt: Some(1),
+            tag_source: None,
+            provenance_path: None,
+            provenance_sha256: Some(ts.into()),
+            subjects: Some(1),
+            bundle_sha256: None,
+            signer_identity: None,
+            extra: BTreeMap::new(),
+        }
+    }
+
+    #[test]
+    fn new_keys_are_added_and_sorted_naturally() {
+        let mut m = Manifest::default();
+        for (t, r) in [("v1.10", 3), ("v1.9", 2), ("v1.9", 1)] {
+            m = merge(m, entry(t, r, RunStatus::Success, "provenance-ready", "t"));
+        }
+        let keys: Vec<_> = m.entries.iter().map(|e| (e.tag.as_str(), e.run_id)).collect();
+        assert_eq!(keys, vec![("v1.9", 1), ("v1.9", 2), ("v1.10", 3)]);
+    }
+
+    #[test]
+    fn repeat_updates_status_url_timestamp_and_keeps_flag_history() {
+        let m = merge(
+            Manifest::default(),
+            entry("v1", 7, RunStatus::Failure, "provenance-missing", "t1"),
+        );
+        let mut again = entry("v1", 7, RunStatus::Success, "provenance-ready", "t2");
+        again.actor = "someone-else".into();
+        let m = merge(m, again);
+        assert_eq!(m.entries.len(), 1);
+        let e = &m.entries[0];
+        assert_eq!(e.status, RunStatus::Success);
+        assert_eq!(e.timestamp, "t2");
+        assert_eq!(e.artifact_url.as_deref(), Some("https://x/7/t2"));
+        assert_eq!(e.actor, "octocat", "actor of the first run is kept");
+        let flags: Vec<_> = e.governance_flag_history.iter().map(|f| f.flag.as_str()).collect();
+        assert_eq!(flags, vec!["provenance-missing", "provenance-ready"]);
+        assert_eq!(e.governance_flag, "provenance-ready");
+    }
+
+    #[test]
+    fn unknown_fields_and_bare_arrays_survive() {
+        let text = r#"[{"run_id":1,"tag":"v1","sha":"s","artifact_url":null,"actor":"a",
+            "timestamp":"t","status":"success","governance_flag":"dispatch-token-expired",
+            "release_url":"https://r","custom":{"k":1}}]"#;
+        let m = Manifest::parse(text).expect("parse");
+        let m = merge(m, entry("v2", 2, RunStatus::Success, "provenance-ready", "t"));
+        let out = m.render();
+        let back = Manifest::parse(&out).expect("reparse");
+        assert_eq!(back.entries[0].extra["custom"]["k"], 1);
+        assert_eq!(back.entries[0].governance_flag, "dispatch-token-expired");
+        assert_eq!(back.entries.len(), 2);
+    }
+
+    #[test]
+    fn corrupt_or_future_manifest_is_refused() {
+        assert!(Manifest::parse("{\"entries\": [").is_err());
+        assert!(Manifest::parse("{\"schema_version\": 99, \"entries\": []}").is_err());
+        assert_eq!(Manifest::parse("").expect("empty"), Manifest::default());
+    }
+
+    #[test]
+    fn sha_log_is_idempotent_per_path() {
+        let a = "a".repeat(64);
+        let b = "b".repeat(64);
+        let s = upsert_sha256_line("", &a, "provenance_run_1/provenance.json");
+        let s = upsert_sha256_line(&s, &a, "provenance_run_2/provenance.json");
+        let s2 = upsert_sha256_line(&s, &b, "provenance_run_1/provenance.json");
+        assert_eq!(
+            s2,
+            format!("{b}  provenance_run_1/provenance.json\n{a}  provenance_run_2/provenance.json\n")
+        );
+        assert_eq!(upsert_sha256_line(&s2, &b, "provenance_run_1/provenance.json"), s2);
+    }
+
+    #[test]
+    fn natural_order() {
+        assert_eq!(natural_cmp("v1.9", "v1.10"), Ordering::Less);
+        assert_eq!(natural_cmp("v2", "v10"), Ordering::Less);
+        assert_eq!(natural_cmp("a", "b"), Ordering::Less);
+        assert_eq!(natural_cmp("v1", "v1"), Ordering::Equal);
+        assert_eq!(natural_cmp("v01", "v1"), Ordering::Greater);
+    }
+}

@@ -1,0 +1,13 @@
+//! The pure core: every decision, as plain functions over plain values.
+//!
+//! **Architecture invariant:** nothing under `domain/` does I/O, reads the environment or the
+//! clock, or is async. Time comes in as an argument; files come in as strings. If a function here
+//! needs the world, it belongs in `adapters/` and hands the domain its answer.
+
+pub mod checksums;
+pub mod manifest;
+pub mod signing;
+pub mod statement;
+pub mod subjects;
+pub mod summary;
+pub mod tag;

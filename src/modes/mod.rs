@@ -1,0 +1,7 @@
+//! One file per mode: each is the short script between adapters and the domain.
+//!
+//! **Architecture invariant:** a mode decides nothing itself that a test would want to check
+//! without I/O: such decisions live in `domain/`. A mode never exits the process; it returns a
+//! typed [`Failure`](crate::error::Failure) to `main`.
+
+pub mod provenance;

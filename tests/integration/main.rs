@@ -1,0 +1,6 @@
+//! One integration binary: drives the real executable against fakes on 127.0.0.1.
+
+mod common;
+mod provenance;
+mod publish;
+mod signing;
