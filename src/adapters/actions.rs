@@ -56,6 +56,9 @@ pub struct Actions {
     output_file: Option<PathBuf>,
     summary_file: Option<PathBuf>,
     debug: bool,
+    /// Inside the runner (`GITHUB_ACTIONS=true`): only there is `::add-mask::` consumed rather
+    /// than shown, so elsewhere we never echo a secret to mask it.
+    in_runner: bool,
     /// Outputs also kept in memory: printed for local runs without `GITHUB_OUTPUT`.
     written: Vec<(String, String)>,
 }
@@ -71,6 +74,7 @@ impl Actions {
             output_file: path("GITHUB_OUTPUT"),
             summary_file: path("GITHUB_STEP_SUMMARY"),
             debug: std::env::var("RUNNER_DEBUG").as_deref() == Ok("1"),
+            in_runner: std::env::var("GITHUB_ACTIONS").as_deref() == Ok("true"),
             written: Vec::new(),
         }
     }
@@ -133,7 +137,7 @@ impl Actions {
 
     /// `::add-mask::` so the runner scrubs the value from every later log line.
     pub fn mask(&self, secret: &str) {
-        if !secret.is_empty() {
+        if self.in_runner && !secret.is_empty() {
             emit(&mut io::stdout().lock(), &format!("::add-mask::{}", escape_data(secret)));
         }
     }

@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# The action's main job, locally: SLSA provenance for this repository's own build output, as a
+# simulated release event in a temporary workspace. No network, no GitHub account: the statement
+# is signed with a throwaway P-256 key (sign: key) and publishing to GitHub is turned off.
+# Prints the step summary, the outputs and the audit files written.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/slsa-target}"
+cargo build --locked --quiet --bin slsa-provenance-action
+bin="$CARGO_TARGET_DIR/debug/slsa-provenance-action"
+version=$(sed -n 's/^version = "\(.*\)"$/\1/p' Cargo.toml | head -n1)
+tag="v${version}"
+
+ws=$(mktemp -d)
+runner=$(mktemp -d)
+trap 'rm -rf "$runner"' EXIT
+
+# The release's artifacts: the binary we just built, packaged, plus its checksum file.
+mkdir -p "$ws/dist"
+tar -czf "$ws/dist/slsa-provenance-action-${tag}-x86_64-linux.tar.gz" \
+  -C "$(dirname "$bin")" slsa-provenance-action
+cp Cargo.lock "$ws/dist/Cargo.lock"
+(cd "$ws" && git init -q && git add -A \
+  && git -c user.name=demo -c user.email=demo@example.com commit -q -m "release ${tag}" \
+  && git -c user.name=demo -c user.email=demo@example.com tag -a "$tag" -m "$tag")
+sha=$(git -C "$ws" rev-parse HEAD)
+
+cat > "$runner/event.json" <<JSON
+{"action": "published",
+ "release": {"tag_name": "${tag}", "draft": false, "prerelease": false},
+ "repository": {"full_name": "octo-org/slsa-provenance-action", "visibility": "public"}}
+JSON
+openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$runner/key.pem" 2>/dev/null
+: > "$runner/output"
+: > "$runner/summary.md"
+
+set +e
+env -i PATH="$PATH" HOME="$HOME" \
+  GITHUB_ACTIONS=true \
+  GITHUB_WORKSPACE="$ws" \
+  GITHUB_EVENT_NAME=release GITHUB_EVENT_PATH="$runner/event.json" \
+  GITHUB_REF="refs/tags/${tag}" GITHUB_REF_NAME="$tag" GITHUB_REF_TYPE=tag \
+  GITHUB_SHA="$sha" \
+  GITHUB_SERVER_URL=https://github.com \
+  GITHUB_REPOSITORY=octo-org/slsa-provenance-action \
+  GITHUB_REPOSITORY_ID=1 GITHUB_REPOSITORY_OWNER_ID=2 \
+  GITHUB_WORKFLOW_REF="octo-org/slsa-provenance-action/.github/workflows/release.yml@refs/tags/${tag}" \
+  GITHUB_RUN_ID=1000001 GITHUB_RUN_ATTEMPT=1 GITHUB_ACTOR=demo \
+  RUNNER_ENVIRONMENT=github-hosted \
+  GITHUB_OUTPUT="$runner/output" GITHUB_STEP_SUMMARY="$runner/summary.md" \
+  INPUT_SUBJECT-PATH="dist/*.tar.gz
+dist/Cargo.lock" \
+  INPUT_SIGN=key \
+  INPUT_SIGNING-KEY="$(cat "$runner/key.pem")" \
+  INPUT_ATTEST=false INPUT_UPLOAD-RELEASE-ASSET=false INPUT_RELEASE-NOTES=false \
+  "$bin"
+rc=$?
+set -e
+
+echo
+echo "================ step summary ================"
+cat "$runner/summary.md"
+echo "================ outputs ($runner/output) ================"
+grep -v '^ghadelimiter_' "$runner/output" | sed 's/<<ghadelimiter_.*$/:/'
+echo "================ files written under $ws ================"
+(cd "$ws" && find docs -type f | sort)
+echo "exit code: $rc (workspace kept at $ws)"
+exit "$rc"

@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Formatting, clippy, and the linters for what is not Rust: the Dockerfile (hadolint), shell
+# scripts (shellcheck), workflows (zizmor), action.yml and workflows against their schemas.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/slsa-target}"
+scripts/setup-test-tools.sh
+bin="${SLSA_TOOLS:-$HOME/.cache/slsa-provenance-action}/venv/bin"
+
+cargo fmt --check
+cargo clippy --locked --all-targets -- -D warnings
+"$bin/hadolint" Dockerfile
+"$bin/shellcheck" entrypoint.sh scripts/*.sh .ci/run
+"$bin/check-jsonschema" --builtin-schema vendor.github-actions action.yml
+"$bin/check-jsonschema" --builtin-schema vendor.github-workflows .github/workflows/*.yml
+"$bin/zizmor" --offline --min-severity low .github/workflows action.yml
