@@ -36,7 +36,6 @@ openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$runner/key
 
 set +e
 env -i PATH="$PATH" HOME="$HOME" \
-  GITHUB_ACTIONS=true \
   GITHUB_WORKSPACE="$ws" \
   GITHUB_EVENT_NAME=release GITHUB_EVENT_PATH="$runner/event.json" \
   GITHUB_REF="refs/tags/${tag}" GITHUB_REF_NAME="$tag" GITHUB_REF_TYPE=tag \

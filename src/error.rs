@@ -178,7 +178,10 @@ mod tests {
         for r in FailureReason::ALL {
             let c = r.code();
             assert!(seen.insert(c), "duplicate code {c}");
-            assert!(c.chars().all(|ch| ch.is_ascii_lowercase() || ch == '_'), "{c}");
+            assert!(
+                c.chars().all(|ch| ch.is_ascii_lowercase() || ch == '_'),
+                "{c}"
+            );
         }
     }
 }

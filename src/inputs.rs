@@ -133,7 +133,9 @@ impl RawInputs {
             } else {
                 return Err(Failure::new(
                     FailureReason::InvalidInput,
-                    format!("unexpected argument {a:?}; inputs are given as --<input-name> <value>"),
+                    format!(
+                        "unexpected argument {a:?}; inputs are given as --<input-name> <value>"
+                    ),
                 ));
             }
             i += 1;
@@ -335,7 +337,10 @@ mod tests {
     #[test]
     fn runner_and_shell_spellings_both_work() {
         let (raw, _) = RawInputs::collect(
-            env(&[("INPUT_SUBJECT-PATH", " dist/* "), ("INPUT_REPORTS_DIR", "out")]),
+            env(&[
+                ("INPUT_SUBJECT-PATH", " dist/* "),
+                ("INPUT_REPORTS_DIR", "out"),
+            ]),
             &[],
         )
         .expect("collect");
@@ -346,7 +351,11 @@ mod tests {
     #[test]
     fn runner_spelling_wins_and_argv_wins_over_both() {
         let (raw, _) = RawInputs::collect(
-            env(&[("INPUT_TAG", "a"), ("INPUT_SUBJECT_PATH", "x"), ("INPUT_SUBJECT-PATH", "y")]),
+            env(&[
+                ("INPUT_TAG", "a"),
+                ("INPUT_SUBJECT_PATH", "x"),
+                ("INPUT_SUBJECT-PATH", "y"),
+            ]),
             &["provenance".into(), "--tag".into(), "b".into()],
         )
         .expect("collect");
@@ -377,7 +386,9 @@ mod tests {
     fn unknown_mode_lists_valid_ones() {
         let e = parse_mode(Some("deploy")).expect_err("unknown");
         assert_eq!(e.reason, FailureReason::UnknownMode);
-        assert!(e.message.contains("provenance, validate, notify, recover, report"));
+        assert!(e
+            .message
+            .contains("provenance, validate, notify, recover, report"));
     }
 
     #[test]

@@ -14,7 +14,9 @@ use std::path::{Path, PathBuf};
 pub const SUMMARY_LIMIT_BYTES: usize = 1024 * 1024;
 
 pub fn escape_data(s: &str) -> String {
-    s.replace('%', "%25").replace('\r', "%0D").replace('\n', "%0A")
+    s.replace('%', "%25")
+        .replace('\r', "%0D")
+        .replace('\n', "%0A")
 }
 
 pub fn escape_property(s: &str) -> String {
@@ -119,16 +121,25 @@ impl Actions {
 
     pub fn debug(&self, msg: &str) {
         if self.debug {
-            emit(&mut io::stdout().lock(), &format!("::debug::{}", escape_data(msg)));
+            emit(
+                &mut io::stdout().lock(),
+                &format!("::debug::{}", escape_data(msg)),
+            );
         }
     }
 
     pub fn notice(&self, msg: &str) {
-        emit(&mut io::stdout().lock(), &format!("::notice::{}", escape_data(msg)));
+        emit(
+            &mut io::stdout().lock(),
+            &format!("::notice::{}", escape_data(msg)),
+        );
     }
 
     pub fn warning(&self, msg: &str) {
-        emit(&mut io::stdout().lock(), &format!("::warning::{}", escape_data(msg)));
+        emit(
+            &mut io::stdout().lock(),
+            &format!("::warning::{}", escape_data(msg)),
+        );
     }
 
     pub fn error(&self, title: &str, msg: &str) {
@@ -138,12 +149,18 @@ impl Actions {
     /// `::add-mask::` so the runner scrubs the value from every later log line.
     pub fn mask(&self, secret: &str) {
         if self.in_runner && !secret.is_empty() {
-            emit(&mut io::stdout().lock(), &format!("::add-mask::{}", escape_data(secret)));
+            emit(
+                &mut io::stdout().lock(),
+                &format!("::add-mask::{}", escape_data(secret)),
+            );
         }
     }
 
     pub fn group<T>(&self, title: &str, f: impl FnOnce() -> T) -> T {
-        emit(&mut io::stdout().lock(), &format!("::group::{}", escape_data(title)));
+        emit(
+            &mut io::stdout().lock(),
+            &format!("::group::{}", escape_data(title)),
+        );
         let r = f();
         emit(&mut io::stdout().lock(), "::endgroup::");
         r
@@ -151,7 +168,11 @@ impl Actions {
 }
 
 pub fn error_command(title: &str, msg: &str) -> String {
-    format!("::error title={}::{}", escape_property(title), escape_data(msg))
+    format!(
+        "::error title={}::{}",
+        escape_property(title),
+        escape_data(msg)
+    )
 }
 
 fn emit(w: &mut impl Write, line: &str) {

@@ -70,10 +70,7 @@ impl RunEnv {
     }
 
     pub fn get(&self, k: &str) -> Option<&str> {
-        self.vars
-            .get(k)
-            .map(|v| v.trim())
-            .filter(|v| !v.is_empty())
+        self.vars.get(k).map(|v| v.trim()).filter(|v| !v.is_empty())
     }
 
     pub fn server_url(&self) -> String {

@@ -34,7 +34,9 @@ fn git(workspace: &Path, args: &[&str]) -> Result<Option<String>, GitError> {
 pub fn describe_exact(workspace: &Path, rev: &str) -> Result<Option<String>, GitError> {
     match git(workspace, &["describe", "--tags", "--exact-match", rev]) {
         Ok(v) => Ok(v),
-        Err(GitError(msg)) if msg.contains("no tag exactly matches") || msg.contains("No names found") => {
+        Err(GitError(msg))
+            if msg.contains("no tag exactly matches") || msg.contains("No names found") =>
+        {
             Ok(None)
         }
         Err(e) => Err(e),
@@ -45,7 +47,12 @@ pub fn describe_exact(workspace: &Path, rev: &str) -> Result<Option<String>, Git
 pub fn tag_commit(workspace: &Path, tag: &str) -> Option<String> {
     git(
         workspace,
-        &["rev-parse", "--verify", "--quiet", &format!("refs/tags/{tag}^{{commit}}")],
+        &[
+            "rev-parse",
+            "--verify",
+            "--quiet",
+            &format!("refs/tags/{tag}^{{commit}}"),
+        ],
     )
     .ok()
     .flatten()
@@ -53,7 +60,10 @@ pub fn tag_commit(workspace: &Path, tag: &str) -> Option<String> {
 
 /// `HEAD`'s commit, for local runs without `GITHUB_SHA`.
 pub fn head_commit(workspace: &Path) -> Option<String> {
-    git(workspace, &["rev-parse", "--verify", "--quiet", "HEAD^{commit}"])
-        .ok()
-        .flatten()
+    git(
+        workspace,
+        &["rev-parse", "--verify", "--quiet", "HEAD^{commit}"],
+    )
+    .ok()
+    .flatten()
 }

@@ -7,4 +7,6 @@ pub mod actions;
 pub mod context;
 pub mod files;
 pub mod git;
+pub mod github;
 pub mod oidc;
+pub mod sigstore;

@@ -35,7 +35,11 @@ pub fn parse(text: &str) -> Result<Vec<Subject>, String> {
             .strip_prefix("  ")
             .or_else(|| rest.strip_prefix(" *"))
             .ok_or_else(bad)?;
-        let name = if escaped { unescape(name) } else { name.to_string() };
+        let name = if escaped {
+            unescape(name)
+        } else {
+            name.to_string()
+        };
         if name.is_empty() {
             return Err(bad());
         }

@@ -257,7 +257,11 @@ mod tests {
         for (t, r) in [("v1.10", 3), ("v1.9", 2), ("v1.9", 1)] {
             m = merge(m, entry(t, r, RunStatus::Success, "provenance-ready", "t"));
         }
-        let keys: Vec<_> = m.entries.iter().map(|e| (e.tag.as_str(), e.run_id)).collect();
+        let keys: Vec<_> = m
+            .entries
+            .iter()
+            .map(|e| (e.tag.as_str(), e.run_id))
+            .collect();
         assert_eq!(keys, vec![("v1.9", 1), ("v1.9", 2), ("v1.10", 3)]);
     }
 
@@ -276,7 +280,11 @@ mod tests {
         assert_eq!(e.timestamp, "t2");
         assert_eq!(e.artifact_url.as_deref(), Some("https://x/7/t2"));
         assert_eq!(e.actor, "octocat", "actor of the first run is kept");
-        let flags: Vec<_> = e.governance_flag_history.iter().map(|f| f.flag.as_str()).collect();
+        let flags: Vec<_> = e
+            .governance_flag_history
+            .iter()
+            .map(|f| f.flag.as_str())
+            .collect();
         assert_eq!(flags, vec!["provenance-missing", "provenance-ready"]);
         assert_eq!(e.governance_flag, "provenance-ready");
     }
@@ -287,7 +295,10 @@ mod tests {
             "timestamp":"t","status":"success","governance_flag":"dispatch-token-expired",
             "release_url":"https://r","custom":{"k":1}}]"#;
         let m = Manifest::parse(text).expect("parse");
-        let m = merge(m, entry("v2", 2, RunStatus::Success, "provenance-ready", "t"));
+        let m = merge(
+            m,
+            entry("v2", 2, RunStatus::Success, "provenance-ready", "t"),
+        );
         let out = m.render();
         let back = Manifest::parse(&out).expect("reparse");
         assert_eq!(back.entries[0].extra["custom"]["k"], 1);
@@ -311,9 +322,14 @@ mod tests {
         let s2 = upsert_sha256_line(&s, &b, "provenance_run_1/provenance.json");
         assert_eq!(
             s2,
-            format!("{b}  provenance_run_1/provenance.json\n{a}  provenance_run_2/provenance.json\n")
+            format!(
+                "{b}  provenance_run_1/provenance.json\n{a}  provenance_run_2/provenance.json\n"
+            )
         );
-        assert_eq!(upsert_sha256_line(&s2, &b, "provenance_run_1/provenance.json"), s2);
+        assert_eq!(
+            upsert_sha256_line(&s2, &b, "provenance_run_1/provenance.json"),
+            s2
+        );
     }
 
     #[test]

@@ -6,6 +6,8 @@
 
 pub mod checksums;
 pub mod manifest;
+pub mod release_notes;
+pub mod retry;
 pub mod signing;
 pub mod statement;
 pub mod subjects;

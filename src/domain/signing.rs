@@ -34,12 +34,21 @@ mod tests {
 
     #[test]
     fn auto_prefers_keyless_then_key_then_fails_with_attest_wording() {
-        assert_eq!(choose(SignMode::Auto, true, true).ok(), Some(SigningMethod::Keyless));
-        assert_eq!(choose(SignMode::Auto, false, true).ok(), Some(SigningMethod::Key));
+        assert_eq!(
+            choose(SignMode::Auto, true, true).ok(),
+            Some(SigningMethod::Keyless)
+        );
+        assert_eq!(
+            choose(SignMode::Auto, false, true).ok(),
+            Some(SigningMethod::Key)
+        );
         let e = choose(SignMode::Auto, false, false).expect_err("no way to sign");
         assert_eq!(e.reason, FailureReason::MissingIdTokenPermission);
         assert!(e.message.contains("id-token: write"));
         assert!(choose(SignMode::Sigstore, false, true).is_err());
-        assert_eq!(choose(SignMode::None, true, true).ok(), Some(SigningMethod::Unsigned));
+        assert_eq!(
+            choose(SignMode::None, true, true).ok(),
+            Some(SigningMethod::Unsigned)
+        );
     }
 }

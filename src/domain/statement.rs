@@ -318,7 +318,10 @@ mod tests {
             name: "v1.2.0".into(),
             source: TagSource::ReleaseEvent,
         };
-        let t = chrono::Utc.with_ymd_and_hms(2026, 11, 21, 10, 0, 0).single().expect("t");
+        let t = chrono::Utc
+            .with_ymd_and_hms(2026, 11, 21, 10, 0, 0)
+            .single()
+            .expect("t");
         let s = build_statement(&StatementInput {
             context: &ctx,
             subjects: &subjects,
@@ -351,7 +354,10 @@ mod tests {
         assert_eq!(g["tag_source"], "release-event");
         let d = &p["buildDefinition"]["resolvedDependencies"][0];
         assert_eq!(d["uri"], "git+https://github.com/octo/app@refs/tags/v1.2.0");
-        assert_eq!(d["digest"]["gitCommit"], "95baf27389e83e6a5c48f42e190d48d7abcea19e");
+        assert_eq!(
+            d["digest"]["gitCommit"],
+            "95baf27389e83e6a5c48f42e190d48d7abcea19e"
+        );
         assert_eq!(
             p["runDetails"]["builder"]["id"],
             "https://github.com/octo/app/.github/workflows/release.yml@refs/tags/v1.2.0"
@@ -360,9 +366,17 @@ mod tests {
             p["runDetails"]["metadata"]["invocationId"],
             "https://github.com/octo/app/actions/runs/9228858953/attempts/2"
         );
-        assert_eq!(p["runDetails"]["metadata"]["startedOn"], "2026-11-21T10:00:00Z");
-        assert_eq!(p["runDetails"]["metadata"]["finishedOn"], "2026-11-21T10:00:03Z");
-        assert!(p["buildDefinition"]["externalParameters"].get("inputs").is_none());
+        assert_eq!(
+            p["runDetails"]["metadata"]["startedOn"],
+            "2026-11-21T10:00:00Z"
+        );
+        assert_eq!(
+            p["runDetails"]["metadata"]["finishedOn"],
+            "2026-11-21T10:00:03Z"
+        );
+        assert!(p["buildDefinition"]["externalParameters"]
+            .get("inputs")
+            .is_none());
     }
 
     #[test]
@@ -395,7 +409,10 @@ mod tests {
             name: "v1.2.0".into(),
             source: TagSource::Input,
         };
-        let t = chrono::Utc.with_ymd_and_hms(2026, 11, 21, 10, 0, 0).single().expect("t");
+        let t = chrono::Utc
+            .with_ymd_and_hms(2026, 11, 21, 10, 0, 0)
+            .single()
+            .expect("t");
         let bytes = to_bytes(&build_statement(&StatementInput {
             context: &ctx,
             subjects: &subjects,

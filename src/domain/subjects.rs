@@ -84,8 +84,14 @@ impl SubjectPatterns {
             let first_glob = p.find(is_glob_char);
             let literal = first_glob.is_none() && !p.contains('\\');
             let root = match first_glob {
-                None => p.rsplit_once('/').map(|(d, _)| d.to_string()).unwrap_or_default(),
-                Some(i) => p[..i].rsplit_once('/').map(|(d, _)| d.to_string()).unwrap_or_default(),
+                None => p
+                    .rsplit_once('/')
+                    .map(|(d, _)| d.to_string())
+                    .unwrap_or_default(),
+                Some(i) => p[..i]
+                    .rsplit_once('/')
+                    .map(|(d, _)| d.to_string())
+                    .unwrap_or_default(),
             };
             includes.push(Include {
                 pattern: raw.clone(),
@@ -198,7 +204,10 @@ mod tests {
     #[test]
     fn star_stays_in_dir_and_double_star_crosses() {
         let all = files(&["dist/a.tgz", "dist/sub/b.tgz", "c.tgz"]);
-        assert_eq!(pats(&["dist/*.tgz"]).select(&all).expect("ok"), files(&["dist/a.tgz"]));
+        assert_eq!(
+            pats(&["dist/*.tgz"]).select(&all).expect("ok"),
+            files(&["dist/a.tgz"])
+        );
         assert_eq!(
             pats(&["dist/**/*.tgz"]).select(&all).expect("ok"),
             files(&["dist/a.tgz", "dist/sub/b.tgz"])
@@ -210,7 +219,9 @@ mod tests {
     fn exclusions_apply_after_includes() {
         let all = files(&["dist/a.zip", "dist/a-debug.zip"]);
         assert_eq!(
-            pats(&["dist/*.zip", "!dist/*-debug.zip"]).select(&all).expect("ok"),
+            pats(&["dist/*.zip", "!dist/*-debug.zip"])
+                .select(&all)
+                .expect("ok"),
             files(&["dist/a.zip"])
         );
     }
@@ -231,7 +242,10 @@ mod tests {
 
     #[test]
     fn roots_are_literal_prefixes_without_nesting() {
-        assert_eq!(pats(&["dist/*.zip", "dist/x/**", "out/a"]).walk_roots(), vec!["dist", "out"]);
+        assert_eq!(
+            pats(&["dist/*.zip", "dist/x/**", "out/a"]).walk_roots(),
+            vec!["dist", "out"]
+        );
         assert_eq!(pats(&["*.zip", "dist/*"]).walk_roots(), vec![""]);
     }
 
@@ -249,8 +263,8 @@ mod tests {
             name: n.into(),
             sha256: d.into(),
         };
-        let ok = merge_subjects([(s("a", "1"), "x/a".into()), (s("a", "1"), "y/a".into())])
-            .expect("ok");
+        let ok =
+            merge_subjects([(s("a", "1"), "x/a".into()), (s("a", "1"), "y/a".into())]).expect("ok");
         assert_eq!(ok.len(), 1);
         let e = merge_subjects([(s("a", "1"), "x/a".into()), (s("a", "2"), "y/a".into())])
             .expect_err("collision");

@@ -57,10 +57,19 @@ pub fn render_provenance(s: &ProvenanceSummary<'_>) -> String {
     let mut o = String::new();
     let _ = writeln!(o, "## SLSA provenance for `{}`\n", md_escape(&s.tag.name));
     let _ = writeln!(o, "| | |\n|---|---|");
-    let _ = writeln!(o, "| Tag | `{}` (from {}) |", md_escape(&s.tag.name), s.tag.source);
+    let _ = writeln!(
+        o,
+        "| Tag | `{}` (from {}) |",
+        md_escape(&s.tag.name),
+        s.tag.source
+    );
     let _ = writeln!(o, "| Commit | `{}` |", md_escape(s.commit));
     if let Some(tc) = s.tag_commit.filter(|tc| *tc != s.commit) {
-        let _ = writeln!(o, "| Tag points at | `{}` (differs from the built commit) |", md_escape(tc));
+        let _ = writeln!(
+            o,
+            "| Tag points at | `{}` (differs from the built commit) |",
+            md_escape(tc)
+        );
     }
     let _ = writeln!(o, "| Provenance SHA-256 | `{}` |", s.provenance_sha256);
     let _ = writeln!(o, "| Subjects | {} |", s.subjects.len());
@@ -118,7 +127,10 @@ pub fn render_provenance(s: &ProvenanceSummary<'_>) -> String {
 }
 
 pub fn render_skip(reason: &str, detail: &str) -> String {
-    format!("## SLSA provenance skipped\n\n`{reason}`: {}\n", md_escape(detail))
+    format!(
+        "## SLSA provenance skipped\n\n`{reason}`: {}\n",
+        md_escape(detail)
+    )
 }
 
 pub fn render_failure(code: &str, message: &str) -> String {

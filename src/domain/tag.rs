@@ -131,7 +131,10 @@ mod tests {
 
     #[test]
     fn no_candidate_is_none_not_error() {
-        assert_eq!(first_candidate([(TagSource::Input, None)]).expect("ok"), None);
+        assert_eq!(
+            first_candidate([(TagSource::Input, None)]).expect("ok"),
+            None
+        );
     }
 
     #[test]
@@ -152,15 +155,20 @@ mod tests {
         ] {
             assert!(validate_tag(bad).is_err(), "{bad:?} should be rejected");
         }
-        for good in ["v1.2.3", "release/2025-11-12", "v2025.11.12.2350", "1.0.0-rc.1+b"] {
+        for good in [
+            "v1.2.3",
+            "release/2025-11-12",
+            "v2025.11.12.2350",
+            "1.0.0-rc.1+b",
+        ] {
             assert!(validate_tag(good).is_ok(), "{good:?} should be accepted");
         }
     }
 
     #[test]
     fn invalid_winner_is_an_error_naming_its_source() {
-        let e = first_candidate([(TagSource::ReleaseEvent, Some("../x".into()))])
-            .expect_err("invalid");
+        let e =
+            first_candidate([(TagSource::ReleaseEvent, Some("../x".into()))]).expect_err("invalid");
         assert!(e.contains("release-event"), "{e}");
     }
 }

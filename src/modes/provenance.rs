@@ -12,13 +12,13 @@ use chrono::{DateTime, Utc};
 use crate::adapters::actions::Actions;
 use crate::adapters::context::RunEnv;
 use crate::adapters::{files, git, oidc};
+use crate::domain::checksums;
 use crate::domain::manifest::{self, Manifest, ManifestEntry, RunStatus};
 use crate::domain::signing::{self, SigningMethod};
 use crate::domain::statement::{self, BuildContext, StatementInput};
 use crate::domain::subjects::{self, SelectError, Subject, SubjectPatterns};
 use crate::domain::summary::{self, ProvenanceSummary};
 use crate::domain::tag::{self, ResolvedTag, TagSource};
-use crate::domain::checksums;
 use crate::error::{Context, Failure, FailureReason, Result};
 use crate::inputs::{ProvenanceInputs, RawInputs};
 use crate::secret::Secret;
@@ -47,6 +47,7 @@ pub async fn run(
         return Ok(());
     }
     let inputs = ProvenanceInputs::from_raw(raw)?;
+    mask_secrets(&inputs, actions);
 
     // 2. Tag.
     let Some(tag) = resolve_tag(&inputs, env, actions)? else {
@@ -92,10 +93,29 @@ pub async fn run(
     }
 }
 
+/// Mask every secret input before anything else is logged. A PEM key is also masked line by
+/// line, since the runner matches masks within single log lines.
+fn mask_secrets(inputs: &ProvenanceInputs, actions: &Actions) {
+    let secrets = [
+        &inputs.github_token,
+        &inputs.signing_key,
+        &inputs.signing_key_password,
+    ];
+    for secret in secrets.into_iter().flatten() {
+        actions.mask(secret.expose());
+        for line in secret.expose().lines().map(str::trim) {
+            if line.len() >= 8 && line != secret.expose() && !line.starts_with("-----") {
+                actions.mask(line);
+            }
+        }
+    }
+}
+
 fn set(actions: &mut Actions, name: &str, value: &str) -> Result<()> {
-    actions
-        .set_output(name, value)
-        .reason(FailureReason::WriteFailed, format!("writing output '{name}'"))
+    actions.set_output(name, value).reason(
+        FailureReason::WriteFailed,
+        format!("writing output '{name}'"),
+    )
 }
 
 fn resolve_tag(
@@ -178,6 +198,10 @@ impl Run<'_> {
         method: SigningMethod,
         id_token: Option<Secret>,
     ) -> Result<()> {
+        // Refuse a day we cannot record before writing anything into it: a provenance file and
+        // log line without their manifest entry would be a hole in the audit trail.
+        self.load_manifest()?;
+        self.read_audit_text(&self.day_dir.join("PROVENANCE_SHA256.txt"))?;
         let subjects = self.collect_subjects(actions)?;
         actions.info(&format!("Subjects: {}", subjects.len()));
 
@@ -199,14 +223,24 @@ impl Run<'_> {
         });
         let bytes = statement::to_bytes(&statement);
         let sha = files::sha256_bytes(&bytes);
-        actions.group("Provenance statement", || {
-            actions.info(&String::from_utf8_lossy(&bytes))
-        });
+        // Small statements are shown in full; a 10,000-subject one would flood the log.
+        if bytes.len() <= 64 * 1024 {
+            actions.group("Provenance statement", || {
+                actions.info(&String::from_utf8_lossy(&bytes))
+            });
+        } else {
+            actions.info(&format!(
+                "Provenance statement: {} bytes (see provenance-path)",
+                bytes.len()
+            ));
+        }
 
         let mut written = Vec::new();
         let prov_rel = self.run_dir().join("provenance.json");
-        files::write_atomic(&self.ws(&prov_rel), &bytes)
-            .reason(FailureReason::WriteFailed, format!("writing {}", prov_rel.display()))?;
+        files::write_atomic(&self.ws(&prov_rel), &bytes).reason(
+            FailureReason::WriteFailed,
+            format!("writing {}", prov_rel.display()),
+        )?;
         written.push(rel_string(&prov_rel));
 
         // Sign, then verify our own bundle before anything points at it.
@@ -223,8 +257,10 @@ impl Run<'_> {
         let mut bundle_rel = None;
         if let Some(s) = &signed {
             let rel = self.run_dir().join("provenance.sigstore.json");
-            files::write_atomic(&self.ws(&rel), &s.bundle_json)
-                .reason(FailureReason::WriteFailed, format!("writing {}", rel.display()))?;
+            files::write_atomic(&self.ws(&rel), &s.bundle_json).reason(
+                FailureReason::WriteFailed,
+                format!("writing {}", rel.display()),
+            )?;
             written.push(rel_string(&rel));
             set(actions, "bundle-path", &rel_string(&rel))?;
             bundle_rel = Some(rel);
@@ -258,12 +294,12 @@ impl Run<'_> {
         // Audit log and manifest last: they point at everything above.
         let log_rel = self.day_dir.join("PROVENANCE_SHA256.txt");
         let log_line_path = format!("provenance_run_{}/provenance.json", self.context.run_id);
-        let existing = files::read_optional(&self.ws(&log_rel))
-            .reason(FailureReason::WriteFailed, format!("reading {}", log_rel.display()))?
-            .unwrap_or_default();
+        let existing = self.read_audit_text(&log_rel)?.unwrap_or_default();
         let log = manifest::upsert_sha256_line(&existing, &sha, &log_line_path);
-        files::write_atomic(&self.ws(&log_rel), log.as_bytes())
-            .reason(FailureReason::WriteFailed, format!("writing {}", log_rel.display()))?;
+        files::write_atomic(&self.ws(&log_rel), log.as_bytes()).reason(
+            FailureReason::WriteFailed,
+            format!("writing {}", log_rel.display()),
+        )?;
         written.push(rel_string(&log_rel));
 
         let base = self.entry(RunStatus::Success, FLAG_READY, None);
@@ -343,13 +379,14 @@ impl Run<'_> {
                     ));
                 }
             };
-            let digests = files::hash_files(&self.env.workspace, &selected, 2.0, &report)
-                .map_err(|(path, e)| {
+            let digests = files::hash_files(&self.env.workspace, &selected, 2.0, &report).map_err(
+                |(path, e)| {
                     Failure::new(
                         FailureReason::SubjectUnreadable,
                         format!("cannot read subject {path}: {e}"),
                     )
-                })?;
+                },
+            )?;
             for (path, sha256) in selected.into_iter().zip(digests) {
                 let name = subjects::subject_name(&path).to_string();
                 found.push((Subject { name, sha256 }, path));
@@ -414,24 +451,53 @@ impl Run<'_> {
         }
     }
 
-    /// Read, merge, write the day's manifest. An unreadable manifest is never overwritten.
-    fn merge_manifest(&self, entry: ManifestEntry) -> Result<PathBuf> {
+    /// An existing audit file's text. Bytes that are not UTF-8 are a corrupt file (refused),
+    /// not a failed read.
+    fn read_audit_text(&self, rel: &Path) -> Result<Option<String>> {
+        files::read_optional(&self.ws(rel)).map_err(|e| {
+            if e.kind() == std::io::ErrorKind::InvalidData {
+                Failure::new(
+                    FailureReason::AuditFileCorrupt,
+                    format!(
+                        "{} is not UTF-8 text ({e}); refusing to overwrite it",
+                        rel.display()
+                    ),
+                )
+            } else {
+                Failure::new(
+                    FailureReason::WriteFailed,
+                    format!("reading {}: {e}", rel.display()),
+                )
+            }
+        })
+    }
+
+    /// The day's manifest as it is now; a missing file is an empty manifest.
+    fn load_manifest(&self) -> Result<(PathBuf, Manifest)> {
         let rel = self.day_dir.join("manifest.json");
-        let path = self.ws(&rel);
-        let existing = files::read_optional(&path)
-            .reason(FailureReason::WriteFailed, format!("reading {}", rel.display()))?;
-        let current = match existing {
+        let current = match self.read_audit_text(&rel)? {
             Some(text) => Manifest::parse(&text).map_err(|e| {
                 Failure::new(
                     FailureReason::AuditFileCorrupt,
-                    format!("{} cannot be read ({e}); refusing to overwrite it", rel.display()),
+                    format!(
+                        "{} cannot be read ({e}); refusing to overwrite it",
+                        rel.display()
+                    ),
                 )
             })?,
             None => Manifest::default(),
         };
+        Ok((rel, current))
+    }
+
+    /// Read, merge, write the day's manifest. An unreadable manifest is never overwritten.
+    fn merge_manifest(&self, entry: ManifestEntry) -> Result<PathBuf> {
+        let (rel, current) = self.load_manifest()?;
         let merged = manifest::merge(current, entry);
-        files::write_atomic(&path, merged.render().as_bytes())
-            .reason(FailureReason::WriteFailed, format!("writing {}", rel.display()))?;
+        files::write_atomic(&self.ws(&rel), merged.render().as_bytes()).reason(
+            FailureReason::WriteFailed,
+            format!("writing {}", rel.display()),
+        )?;
         Ok(rel)
     }
 
@@ -445,7 +511,9 @@ impl Run<'_> {
             Ok(rel) => {
                 let _ = actions.set_output("manifest-path", &rel_string(&rel));
             }
-            Err(e) => actions.warning(&format!("could not record the failure in the manifest: {e}")),
+            Err(e) => actions.warning(&format!(
+                "could not record the failure in the manifest: {e}"
+            )),
         }
     }
 }

@@ -48,7 +48,12 @@ impl Workspace {
     pub fn git(&self, args: &[&str]) -> String {
         let out = Command::new("git")
             .args(["-c", "user.email=ci@example.com", "-c", "user.name=CI"])
-            .args(["-c", "init.defaultBranch=main", "-c", "commit.gpgsign=false"])
+            .args([
+                "-c",
+                "init.defaultBranch=main",
+                "-c",
+                "commit.gpgsign=false",
+            ])
             .args(["-c", "tag.gpgsign=false"])
             .args(args)
             .current_dir(self.path())
@@ -84,11 +89,20 @@ impl Workspace {
         let mut env = BTreeMap::new();
         for (k, v) in [
             ("PATH", std::env::var("PATH").unwrap_or_default()),
-            ("HOME", self.runner_temp.path().to_string_lossy().into_owned()),
+            (
+                "HOME",
+                self.runner_temp.path().to_string_lossy().into_owned(),
+            ),
             ("GITHUB_ACTIONS", "true".into()),
-            ("GITHUB_WORKSPACE", self.path().to_string_lossy().into_owned()),
+            (
+                "GITHUB_WORKSPACE",
+                self.path().to_string_lossy().into_owned(),
+            ),
             ("GITHUB_OUTPUT", output.to_string_lossy().into_owned()),
-            ("GITHUB_STEP_SUMMARY", summary.to_string_lossy().into_owned()),
+            (
+                "GITHUB_STEP_SUMMARY",
+                summary.to_string_lossy().into_owned(),
+            ),
             ("GITHUB_SERVER_URL", "https://github.com".into()),
             ("GITHUB_API_URL", "http://127.0.0.1:9/api".into()),
             ("GITHUB_REPOSITORY", "octo/app".into()),
@@ -106,7 +120,10 @@ impl Workspace {
             ),
             ("GITHUB_EVENT_NAME", "workflow_dispatch".into()),
             ("RUNNER_ENVIRONMENT", "github-hosted".into()),
-            ("RUNNER_TEMP", self.runner_temp.path().to_string_lossy().into_owned()),
+            (
+                "RUNNER_TEMP",
+                self.runner_temp.path().to_string_lossy().into_owned(),
+            ),
         ] {
             env.insert(k.to_string(), v);
         }
@@ -157,7 +174,8 @@ impl Runner {
         let p = self.event_dir.join("event.json");
         std::fs::write(&p, payload.to_string()).expect("event");
         let p = p.to_string_lossy().into_owned();
-        self.env("GITHUB_EVENT_NAME", name).env("GITHUB_EVENT_PATH", p)
+        self.env("GITHUB_EVENT_NAME", name)
+            .env("GITHUB_EVENT_PATH", p)
     }
 
     /// A release event for `tag` (the runner also sets the tag ref).
@@ -257,4 +275,24 @@ pub fn parse_outputs(text: &str) -> BTreeMap<String, String> {
 pub fn sha256_hex(bytes: &[u8]) -> String {
     use sha2::Digest;
     hex::encode(sha2::Sha256::digest(bytes))
+}
+
+/// A fresh P-256 key pair for `sign: key` tests: (PKCS#8 private key PEM, SPKI public key PEM).
+pub fn test_signing_key() -> (String, String) {
+    use p256::pkcs8::{EncodePrivateKey, EncodePublicKey, LineEnding};
+    let secret = loop {
+        // Almost every 32-byte string is a valid scalar; retry the rare one that is not.
+        if let Ok(k) = p256::SecretKey::from_slice(&rand::random::<[u8; 32]>()) {
+            break k;
+        }
+    };
+    let private = secret
+        .to_pkcs8_pem(LineEnding::LF)
+        .expect("pkcs8 pem")
+        .to_string();
+    let public = secret
+        .public_key()
+        .to_public_key_pem(LineEnding::LF)
+        .expect("public pem");
+    (private, public)
 }

@@ -1,1 +1,686 @@
-//! Integration tests: publish (being written).
+//! Integration tests: publishing (attestations API, release asset, release notes).
+//!
+//! A stateful fake GitHub on 127.0.0.1 (wiremock with one routing responder) stores
+//! attestations, a release with its notes and assets, GHES-style: the API under `/api/v3`,
+//! uploads under `/api/uploads`. Failures are injected as higher-priority one-shot mocks in
+//! front of it. Runs sign with a throwaway P-256 key (`sign: key`, offline). Retry waits are
+//! shrunk with `SLSA_PROVENANCE_RETRY_BASE_MS` / `SLSA_PROVENANCE_RETRY_AFTER_SCALE`, so no
+//! test sleeps for real seconds.
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+use wiremock::matchers::{any, method, path, path_regex};
+use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
+
+use crate::common::{test_signing_key, Outcome, Runner, Workspace};
+
+const SHA: &str = "95baf27389e83e6a5c48f42e190d48d7abcea19e";
+const TAG: &str = "v1.0.0";
+const TOKEN: &str = "ghs_fakeTokenForTests123";
+const RELEASE_ID: u64 = 42;
+const MARKER: &str = "<!-- slsa-provenance-action:provenance -->";
+const ASSET: &str = "app.tar.gz.intoto.jsonl";
+const ATTESTATIONS: &str = "/api/v3/repos/octo/app/attestations";
+
+#[derive(Debug, Clone)]
+struct FakeAsset {
+    id: u64,
+    name: String,
+    state: String,
+    content: Vec<u8>,
+}
+
+#[derive(Debug, Default)]
+struct State {
+    uri: String,
+    next_id: u64,
+    attestations: Vec<(u64, Value)>,
+    /// Delay the answer to a POST attestations after storing it (a "timeout" that took effect).
+    attestation_answer_delay: Option<Duration>,
+    release: Option<(String, bool)>,
+    body: String,
+    assets: Vec<FakeAsset>,
+    /// Make the next upload leave a half-finished asset behind and answer 502.
+    half_upload_next: bool,
+}
+
+impl State {
+    fn id(&mut self) -> u64 {
+        self.next_id += 1;
+        self.next_id
+    }
+
+    fn release_json(&self) -> Value {
+        let (tag, draft) = self.release.clone().unwrap_or_default();
+        json!({
+            "id": RELEASE_ID,
+            "tag_name": tag,
+            "draft": draft,
+            "body": self.body,
+            "html_url": format!("https://github.com/octo/app/releases/tag/{tag}"),
+            "upload_url": format!(
+                "{}/api/uploads/repos/octo/app/releases/{RELEASE_ID}/assets{{?name,label}}",
+                self.uri
+            ),
+        })
+    }
+
+    fn asset_json(&self, a: &FakeAsset) -> Value {
+        let tag = self.release.clone().unwrap_or_default().0;
+        json!({
+            "id": a.id,
+            "name": a.name,
+            "state": a.state,
+            "size": a.content.len(),
+            "browser_download_url":
+                format!("https://github.com/octo/app/releases/download/{tag}/{}", a.name),
+        })
+    }
+}
+
+/// The routing responder: a tiny GitHub.
+struct Router(Arc<Mutex<State>>);
+
+fn not_found() -> ResponseTemplate {
+    ResponseTemplate::new(404).set_body_json(json!({"message": "Not Found"}))
+}
+
+impl Respond for Router {
+    fn respond(&self, req: &Request) -> ResponseTemplate {
+        let mut s = self.0.lock().expect("state");
+        let p = req.url.path().to_string();
+        let seg: Vec<&str> = p.trim_start_matches('/').split('/').collect();
+        match (req.method.as_str(), seg.as_slice()) {
+            ("POST", ["api", "v3", "repos", "octo", "app", "attestations"]) => {
+                let body: Value = req.body_json().expect("attestation body is JSON");
+                let id = s.id();
+                s.attestations.push((id, body["bundle"].clone()));
+                let t = ResponseTemplate::new(201).set_body_json(json!({ "id": id }));
+                match s.attestation_answer_delay {
+                    Some(d) => t.set_delay(d),
+                    None => t,
+                }
+            }
+            ("GET", ["api", "v3", "repos", "octo", "app", "attestations", _digest]) => {
+                let list: Vec<Value> = s
+                    .attestations
+                    .iter()
+                    .map(|(id, b)| json!({"id": id, "bundle": b, "repository_id": 1}))
+                    .collect();
+                ResponseTemplate::new(200).set_body_json(json!({ "attestations": list }))
+            }
+            ("GET", ["api", "v3", "repos", "octo", "app", "releases", "tags", tag]) => {
+                match &s.release {
+                    Some((t, false)) if t == tag => {
+                        ResponseTemplate::new(200).set_body_json(s.release_json())
+                    }
+                    _ => not_found(),
+                }
+            }
+            ("GET", ["api", "v3", "repos", "octo", "app", "releases", id])
+                if s.release.is_some() && *id == RELEASE_ID.to_string() =>
+            {
+                ResponseTemplate::new(200).set_body_json(s.release_json())
+            }
+            ("PATCH", ["api", "v3", "repos", "octo", "app", "releases", _id])
+                if s.release.is_some() =>
+            {
+                let body: Value = req.body_json().expect("patch body is JSON");
+                s.body = body["body"].as_str().expect("body").to_string();
+                ResponseTemplate::new(200).set_body_json(s.release_json())
+            }
+            ("GET", ["api", "v3", "repos", "octo", "app", "releases", _id, "assets"]) => {
+                let page = req
+                    .url
+                    .query_pairs()
+                    .find(|(k, _)| k == "page")
+                    .map(|(_, v)| v.to_string())
+                    .unwrap_or_else(|| "1".into());
+                let list: Vec<Value> = if page == "1" {
+                    s.assets.iter().map(|a| s.asset_json(a)).collect()
+                } else {
+                    Vec::new()
+                };
+                ResponseTemplate::new(200).set_body_json(list)
+            }
+            ("DELETE", ["api", "v3", "repos", "octo", "app", "releases", "assets", id]) => {
+                let before = s.assets.len();
+                s.assets.retain(|a| a.id.to_string() != *id);
+                if s.assets.len() < before {
+                    ResponseTemplate::new(204)
+                } else {
+                    not_found()
+                }
+            }
+            ("POST", ["api", "uploads", "repos", "octo", "app", "releases", _id, "assets"])
+                if s.release.is_some() =>
+            {
+                let name = req
+                    .url
+                    .query_pairs()
+                    .find(|(k, _)| k == "name")
+                    .map(|(_, v)| v.to_string())
+                    .expect("name query");
+                if s.assets.iter().any(|a| a.name == name) {
+                    return ResponseTemplate::new(422)
+                        .set_body_json(json!({"message": "Validation Failed", "errors": [{"code": "already_exists"}]}));
+                }
+                let id = s.id();
+                let half = std::mem::take(&mut s.half_upload_next);
+                let asset = FakeAsset {
+                    id,
+                    name,
+                    state: if half { "starter" } else { "uploaded" }.into(),
+                    content: if half { Vec::new() } else { req.body.clone() },
+                };
+                s.assets.push(asset.clone());
+                if half {
+                    return ResponseTemplate::new(502).set_body_string("Bad Gateway");
+                }
+                ResponseTemplate::new(201).set_body_json(s.asset_json(&asset))
+            }
+            _ => not_found(),
+        }
+    }
+}
+
+struct FakeGitHub {
+    server: MockServer,
+    state: Arc<Mutex<State>>,
+}
+
+impl FakeGitHub {
+    /// A fake with a published release for [`TAG`] whose notes are `body`.
+    async fn with_release(body: &str) -> Self {
+        let fake = Self::empty().await;
+        {
+            let mut s = fake.state();
+            s.release = Some((TAG.into(), false));
+            s.body = body.into();
+        }
+        fake
+    }
+
+    async fn empty() -> Self {
+        // Not pooled: a test that leaves a delayed answer in flight must not share its server.
+        let server = MockServer::builder().start().await;
+        let state = Arc::new(Mutex::new(State {
+            uri: server.uri(),
+            ..Default::default()
+        }));
+        Mock::given(any())
+            .respond_with(Router(state.clone()))
+            .with_priority(10)
+            .mount(&server)
+            .await;
+        Self { server, state }
+    }
+
+    fn state(&self) -> std::sync::MutexGuard<'_, State> {
+        self.state.lock().expect("state")
+    }
+
+    fn api_url(&self) -> String {
+        format!("{}/api/v3", self.server.uri())
+    }
+
+    /// Answer the next `n` requests matching `method path` with `template`.
+    async fn fail(&self, verb: &str, route: &str, n: u64, template: ResponseTemplate) {
+        Mock::given(method(verb))
+            .and(path(route))
+            .respond_with(template)
+            .up_to_n_times(n)
+            .with_priority(1)
+            .mount(&self.server)
+            .await;
+    }
+
+    async fn requests(&self, verb: &str, route_prefix: &str) -> Vec<Request> {
+        self.server
+            .received_requests()
+            .await
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|r| r.method.as_str() == verb && r.url.path().starts_with(route_prefix))
+            .collect()
+    }
+}
+
+/// One release file under `dist/`, committed.
+fn workspace() -> Workspace {
+    let ws = Workspace::new();
+    ws.write("dist/app.tar.gz", b"tarball bytes");
+    ws.init_git();
+    ws
+}
+
+/// A signed release run against the fake, with retry waits shrunk to milliseconds.
+fn run_against(ws: &Workspace, fake: &FakeGitHub, key_pem: &str) -> Runner {
+    ws.runner()
+        .release_event(TAG)
+        .env("GITHUB_SHA", SHA)
+        .env(
+            "GITHUB_WORKFLOW_REF",
+            format!("octo/app/.github/workflows/release.yml@refs/tags/{TAG}"),
+        )
+        .env("GITHUB_API_URL", fake.api_url())
+        .env("SLSA_PROVENANCE_RETRY_BASE_MS", "1")
+        .env("SLSA_PROVENANCE_RETRY_AFTER_SCALE", "0.001")
+        .env("SLSA_PROVENANCE_HTTP_TIMEOUT_MS", "10000")
+        .input("subject-path", "dist/*")
+        .input("sign", "key")
+        .input("signing-key", key_pem)
+        .input("github-token", TOKEN)
+}
+
+fn key() -> String {
+    test_signing_key().0
+}
+
+fn bundle(ws: &Workspace, out: &Outcome) -> Value {
+    let rel = out.out("bundle-path").expect("bundle-path output");
+    serde_json::from_str(&ws.read(rel)).expect("bundle is JSON")
+}
+
+/// The token appears in no log line except the runner's mask command.
+fn assert_token_not_logged(out: &Outcome) {
+    for line in out.stdout.lines().chain(out.stderr.lines()) {
+        assert!(
+            !line.contains(TOKEN) || line.starts_with("::add-mask::"),
+            "token leaked: {line}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn attestation_asset_and_notes_are_published() {
+    let fake = FakeGitHub::with_release("Fixes bugs.").await;
+    let ws = workspace();
+    let out = run_against(&ws, &fake, &key()).run();
+    out.assert_success();
+    assert_token_not_logged(&out);
+    let bundle = bundle(&ws, &out);
+
+    // Attestation: the body carried our bundle, authenticated with the token.
+    let posts = fake.requests("POST", ATTESTATIONS).await;
+    assert_eq!(posts.len(), 1);
+    let body: Value = posts[0].body_json().expect("json");
+    assert_eq!(body, json!({ "bundle": bundle }));
+    assert_eq!(
+        posts[0]
+            .headers
+            .get("authorization")
+            .and_then(|v| v.to_str().ok()),
+        Some(format!("Bearer {TOKEN}").as_str())
+    );
+    let id = out
+        .out("attestation-id")
+        .expect("attestation-id")
+        .to_string();
+    let url = format!("https://github.com/octo/app/attestations/{id}");
+    assert_eq!(out.out("attestation-url"), Some(url.as_str()));
+    assert!(
+        out.summary.contains(&url),
+        "summary links the attestation:\n{}",
+        out.summary
+    );
+
+    // Asset: `<subject>.intoto.jsonl`, the bundle on one line, uploaded via upload_url.
+    let s = fake.state();
+    assert_eq!(s.assets.len(), 1);
+    assert_eq!(s.assets[0].name, ASSET);
+    assert_eq!(s.assets[0].content, format!("{bundle}\n").into_bytes());
+    assert!(out
+        .summary
+        .contains(&format!("releases/download/{TAG}/{ASSET}")));
+
+    // Notes: user text kept, one section with the statement digest and links.
+    assert!(s.body.starts_with("Fixes bugs.\n\n"));
+    assert_eq!(s.body.matches(MARKER).count(), 1);
+    let sha = out.out("provenance-sha256").expect("sha");
+    assert!(s.body.contains(sha));
+    assert!(s.body.contains(&url));
+    assert!(s.body.contains(ASSET));
+    assert!(s.body.contains("/actions/runs/9228858953"));
+}
+
+#[tokio::test]
+async fn second_run_replaces_the_asset_and_keeps_one_notes_section() {
+    // Re-run of the same release job: the asset is replaced, the notes are not appended twice.
+    let fake = FakeGitHub::with_release("Fixes bugs.").await;
+    let ws = workspace();
+    let key = key();
+    run_against(&ws, &fake, &key).run().assert_success();
+    let first_asset = fake.state().assets[0].id;
+    let out = run_against(&ws, &fake, &key).run();
+    out.assert_success();
+
+    {
+        let s = fake.state();
+        assert_eq!(s.assets.len(), 1, "{:?}", s.assets);
+        assert_ne!(s.assets[0].id, first_asset, "the old asset was replaced");
+        assert_eq!(
+            s.assets[0].content,
+            format!("{}\n", bundle(&ws, &out)).into_bytes()
+        );
+        assert_eq!(s.body.matches(MARKER).count(), 1, "{}", s.body);
+        assert_eq!(s.body.matches("Fixes bugs.").count(), 1);
+        assert!(s.body.contains(out.out("provenance-sha256").expect("sha")));
+    }
+    assert_eq!(
+        fake.requests("DELETE", "/api/v3/repos/octo/app/releases/assets/")
+            .await
+            .len(),
+        1
+    );
+}
+
+#[tokio::test]
+async fn plan_refusal_is_a_notice_and_the_run_goes_on() {
+    let fake = FakeGitHub::with_release("").await;
+    let refusal = json!({"message": "Feature not available for user-owned private repositories."});
+    fake.fail(
+        "POST",
+        ATTESTATIONS,
+        1,
+        ResponseTemplate::new(403).set_body_json(refusal),
+    )
+    .await;
+    let ws = workspace();
+    let out = run_against(&ws, &fake, &key()).run();
+    out.assert_success();
+    assert!(
+        out.stdout
+            .contains("::notice::the attestation was not stored"),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.summary.contains("attestations: write"),
+        "{}",
+        out.summary
+    );
+    assert_eq!(out.out("attestation-id"), None);
+    // Not retried (a refusal, not a rate limit), and the release steps still ran.
+    assert_eq!(fake.requests("POST", ATTESTATIONS).await.len(), 1);
+    assert_eq!(fake.state().assets.len(), 1);
+    assert_eq!(fake.state().body.matches(MARKER).count(), 1);
+}
+
+#[tokio::test]
+async fn server_error_is_retried_after_checking_the_post_did_not_land() {
+    let fake = FakeGitHub::with_release("").await;
+    fake.fail("POST", ATTESTATIONS, 1, ResponseTemplate::new(502))
+        .await;
+    fake.fail(
+        "GET",
+        &format!("/api/v3/repos/octo/app/releases/tags/{TAG}"),
+        1,
+        ResponseTemplate::new(503),
+    )
+    .await;
+    let ws = workspace();
+    let out = run_against(&ws, &fake, &key()).run();
+    out.assert_success();
+    assert_eq!(fake.requests("POST", ATTESTATIONS).await.len(), 2);
+    assert_eq!(
+        fake.requests("GET", ATTESTATIONS).await.len(),
+        1,
+        "checked once"
+    );
+    assert_eq!(fake.state().attestations.len(), 1);
+    assert!(out.out("attestation-id").is_some());
+    assert_eq!(
+        fake.requests("GET", "/api/v3/repos/octo/app/releases/tags/")
+            .await
+            .len(),
+        2
+    );
+    assert!(
+        out.stdout
+            .contains("HTTP 502; checking whether it took effect"),
+        "{}",
+        out.stdout
+    );
+}
+
+#[tokio::test]
+async fn rate_limit_retry_after_is_honored() {
+    let fake = FakeGitHub::with_release("").await;
+    fake.fail(
+        "POST",
+        ATTESTATIONS,
+        1,
+        ResponseTemplate::new(429)
+            .insert_header("retry-after", "2")
+            .set_body_json(json!({"message": "API rate limit exceeded"})),
+    )
+    .await;
+    let ws = workspace();
+    // retry-after 2s scaled by 0.1: a 200 ms wait, long enough to measure, short enough to run.
+    let started = Instant::now();
+    let out = run_against(&ws, &fake, &key())
+        .env("SLSA_PROVENANCE_RETRY_AFTER_SCALE", "0.1")
+        .run();
+    out.assert_success();
+    assert!(started.elapsed() >= Duration::from_millis(200));
+    assert!(
+        out.stdout.contains("in 200ms (retry-after 2s)"),
+        "{}",
+        out.stdout
+    );
+    // A rate-limited POST was refused before processing: re-sent without a check.
+    assert_eq!(fake.requests("POST", ATTESTATIONS).await.len(), 2);
+    assert_eq!(fake.requests("GET", ATTESTATIONS).await.len(), 0);
+}
+
+#[tokio::test]
+async fn timed_out_post_that_took_effect_is_not_sent_again() {
+    // GitHub stored the attestation but answered after our timeout: exactly one POST.
+    let fake = FakeGitHub::with_release("").await;
+    fake.state().attestation_answer_delay = Some(Duration::from_secs(3));
+    let ws = workspace();
+    let out = run_against(&ws, &fake, &key())
+        .env("SLSA_PROVENANCE_HTTP_TIMEOUT_MS", "300")
+        .run();
+    out.assert_success();
+    assert_eq!(fake.requests("POST", ATTESTATIONS).await.len(), 1);
+    assert_eq!(fake.state().attestations.len(), 1);
+    assert_eq!(out.out("attestation-id"), Some("1"));
+    assert!(
+        out.stdout.contains("no answer within 300ms"),
+        "{}",
+        out.stdout
+    );
+}
+
+#[tokio::test]
+async fn half_uploaded_asset_is_deleted_before_the_upload_is_retried() {
+    let fake = FakeGitHub::with_release("").await;
+    fake.state().half_upload_next = true;
+    let ws = workspace();
+    let out = run_against(&ws, &fake, &key()).run();
+    out.assert_success();
+    {
+        let s = fake.state();
+        assert_eq!(s.assets.len(), 1);
+        assert_eq!(s.assets[0].state, "uploaded");
+    }
+    assert!(
+        out.stdout.contains("deleting the half-uploaded asset"),
+        "{}",
+        out.stdout
+    );
+    assert_eq!(fake.requests("POST", "/api/uploads/").await.len(), 2);
+}
+
+#[tokio::test]
+async fn draft_release_gets_the_asset_and_a_notice_for_its_notes() {
+    let fake = FakeGitHub::empty().await;
+    fake.state().release = Some((TAG.into(), true));
+    let ws = workspace();
+    let out = run_against(&ws, &fake, &key())
+        .event(
+            "release",
+            json!({"action": "created", "release": {"id": RELEASE_ID, "tag_name": TAG, "draft": true}}),
+        )
+        .run();
+    out.assert_success();
+    assert!(
+        out.stdout
+            .contains("::notice::the release for tag v1.0.0 is a draft"),
+        "{}",
+        out.stdout
+    );
+    assert_eq!(fake.state().assets.len(), 1);
+    assert_eq!(fake.state().body, "");
+    assert!(fake.requests("PATCH", "/api/v3/").await.is_empty());
+}
+
+#[tokio::test]
+async fn missing_release_is_a_notice() {
+    let fake = FakeGitHub::empty().await;
+    let ws = workspace();
+    let out = run_against(&ws, &fake, &key()).run();
+    out.assert_success();
+    assert!(
+        out.stdout
+            .contains("::notice::no GitHub release for tag v1.0.0"),
+        "{}",
+        out.stdout
+    );
+    assert!(out.out("attestation-id").is_some());
+}
+
+#[tokio::test]
+async fn switched_off_steps_make_no_requests() {
+    let fake = FakeGitHub::with_release("").await;
+    let ws = workspace();
+    let out = run_against(&ws, &fake, &key())
+        .input("attest", "false")
+        .input("upload-release-asset", "false")
+        .input("release-notes", "false")
+        .run();
+    out.assert_success();
+    assert!(fake
+        .server
+        .received_requests()
+        .await
+        .unwrap_or_default()
+        .is_empty());
+    assert_eq!(out.out("attestation-id"), None);
+}
+
+#[tokio::test]
+async fn empty_token_skips_publishing_with_a_notice() {
+    let fake = FakeGitHub::with_release("").await;
+    let ws = workspace();
+    let out = run_against(&ws, &fake, &key())
+        .input("github-token", "")
+        .run();
+    out.assert_success();
+    assert!(
+        out.stdout
+            .contains("::notice::input 'github-token' is empty"),
+        "{}",
+        out.stdout
+    );
+    assert!(fake
+        .server
+        .received_requests()
+        .await
+        .unwrap_or_default()
+        .is_empty());
+}
+
+#[tokio::test]
+async fn attestation_failed_on_a_validation_error() {
+    let fake = FakeGitHub::with_release("").await;
+    fake.fail(
+        "POST",
+        ATTESTATIONS,
+        1,
+        ResponseTemplate::new(422).set_body_json(json!({"message": "Validation Failed"})),
+    )
+    .await;
+    let ws = workspace();
+    let out = run_against(&ws, &fake, &key()).run();
+    out.assert_failure("attestation_failed");
+    assert!(
+        out.stdout.contains("HTTP 422: Validation Failed"),
+        "{}",
+        out.stdout
+    );
+    assert_token_not_logged(&out);
+}
+
+#[tokio::test]
+async fn attestation_failed_when_server_errors_persist() {
+    // Bounded attempts: five 500s, each followed by a check, then a typed failure.
+    let fake = FakeGitHub::with_release("").await;
+    fake.fail("POST", ATTESTATIONS, 100, ResponseTemplate::new(500))
+        .await;
+    let ws = workspace();
+    let out = run_against(&ws, &fake, &key()).run();
+    out.assert_failure("attestation_failed");
+    assert!(out.stdout.contains("HTTP 500: "), "{}", out.stdout);
+    assert!(out.stdout.contains("(after 5 attempts)"), "{}", out.stdout);
+    assert_eq!(fake.requests("POST", ATTESTATIONS).await.len(), 5);
+    assert_eq!(fake.requests("GET", ATTESTATIONS).await.len(), 4);
+}
+
+#[tokio::test]
+async fn release_asset_failed_when_upload_is_refused() {
+    let fake = FakeGitHub::with_release("").await;
+    Mock::given(method("POST"))
+        .and(path_regex("^/api/uploads/"))
+        .respond_with(
+            ResponseTemplate::new(400).set_body_json(json!({"message": "Bad Content-Length"})),
+        )
+        .with_priority(1)
+        .mount(&fake.server)
+        .await;
+    let ws = workspace();
+    let out = run_against(&ws, &fake, &key()).run();
+    out.assert_failure("release_asset_failed");
+    assert!(out.stdout.contains(ASSET), "{}", out.stdout);
+}
+
+#[tokio::test]
+async fn release_notes_failed_when_patch_is_refused() {
+    let fake = FakeGitHub::with_release("").await;
+    fake.fail(
+        "PATCH",
+        &format!("/api/v3/repos/octo/app/releases/{RELEASE_ID}"),
+        1,
+        ResponseTemplate::new(422).set_body_json(json!({"message": "body is too long"})),
+    )
+    .await;
+    let ws = workspace();
+    let out = run_against(&ws, &fake, &key()).run();
+    out.assert_failure("release_notes_failed");
+}
+
+#[tokio::test]
+async fn github_api_failed_when_the_release_lookup_fails() {
+    let fake = FakeGitHub::with_release("").await;
+    fake.fail(
+        "GET",
+        &format!("/api/v3/repos/octo/app/releases/tags/{TAG}"),
+        1,
+        ResponseTemplate::new(401).set_body_json(json!({"message": "Bad credentials"})),
+    )
+    .await;
+    let ws = workspace();
+    let out = run_against(&ws, &fake, &key())
+        .input("attest", "false")
+        .run();
+    out.assert_failure("github_api_failed");
+    assert!(
+        out.stdout.contains("HTTP 401: Bad credentials"),
+        "{}",
+        out.stdout
+    );
+}

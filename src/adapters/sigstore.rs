@@ -1,0 +1,895 @@
+//! Sigstore: sign a statement as a DSSE envelope in a bundle v0.3, and verify such bundles.
+//!
+//! Owns the wire: Fulcio (certificate for an ephemeral key), Rekor v1 (`dsse` entry), an
+//! RFC 3161 TSA, trusted roots, signing-key files (PKCS#8 PEM, SEC1 PEM and cosign's encrypted
+//! `ENCRYPTED SIGSTORE PRIVATE KEY`), and verification through `sigstore-verify`. It does not
+//! decide which instance a run signs with (that is `modes::provenance::sign`), and it knows
+//! nothing about GitHub, inputs or outputs.
+//!
+//! [`verify_bundle`] is the one verification entry point; `mode: provenance` uses it to check
+//! its own bundle, and `mode: validate` is meant to use it for bundles it is given. Every way
+//! it can fail is a [`VerifyError`] variant a caller can branch on.
+//!
+//! What [`verify_bundle`] does NOT check: what the statement says (subjects, builder, source).
+//! It checks who signed which bytes, when, and (optionally) that those bytes are exactly the
+//! statement the caller expects or mention a given subject digest. Judging the provenance is
+//! `domain`'s job.
+
+use std::path::Path;
+use std::time::Duration;
+
+use base64::Engine;
+use sigstore_sign::bundle::{BundleV03, VerificationMaterialV03};
+use sigstore_sign::crypto::{KeyPair, SigningScheme};
+use sigstore_sign::fulcio::FulcioClient;
+use sigstore_sign::oidc::IdentityToken;
+use sigstore_sign::rekor::{DsseEntry, RekorClient};
+use sigstore_sign::tsa::TimestampClient;
+use sigstore_sign::types::bundle::{SignatureContent, VerificationMaterialContent};
+use sigstore_sign::types::{
+    Bundle, DerCertificate, DerPublicKey, DsseEnvelope, DsseSignature, KeyId, KindVersion,
+    PayloadBytes, Sha256Hash, SignatureBytes,
+};
+use sigstore_trust_root::{SigstoreInstance, TrustedRoot};
+use sigstore_verify::{PublicKeyVerificationPolicy, VerificationPolicy, Verifier};
+
+use crate::secret::Secret;
+
+/// The DSSE payload type of an in-toto statement.
+pub const IN_TOTO_PAYLOAD_TYPE: &str = "application/vnd.in-toto+json";
+/// The media type of the bundles we write.
+pub const BUNDLE_V03_MEDIA_TYPE: &str = "application/vnd.dev.sigstore.bundle.v0.3+json";
+
+/// Every network call to a Sigstore service gives up after this long.
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(15);
+
+/// The standard RFC 3161 endpoint path of Sigstore's timestamp authorities.
+const TSA_PATH: &str = "/api/v1/timestamp";
+
+// ---------------------------------------------------------------------------------------------
+// Trusted roots
+
+/// Why a trusted root cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum TrustedRootError {
+    #[error("cannot read trusted root {path}: {source}")]
+    Unreadable {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("trusted root {origin} is not a Sigstore trusted root: {detail}")]
+    Malformed { origin: String, detail: String },
+    #[error("trusted root {origin} cannot be used for verification: {detail}")]
+    Unusable { origin: String, detail: String },
+}
+
+/// A trusted root ready to verify with, and where it came from (for messages).
+pub struct TrustAnchor {
+    pub origin: String,
+    pub root: TrustedRoot,
+    verifier: Verifier,
+}
+
+impl std::fmt::Debug for TrustAnchor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TrustAnchor")
+            .field("origin", &self.origin)
+            .finish_non_exhaustive()
+    }
+}
+
+impl TrustAnchor {
+    /// A snapshot of a well-known instance's root that ships inside the binary.
+    pub fn embedded(instance: SigstoreInstance) -> Result<Self, TrustedRootError> {
+        let origin = format!("embedded {instance:?}");
+        let root =
+            TrustedRoot::from_embedded(instance).map_err(|e| TrustedRootError::Malformed {
+                origin: origin.clone(),
+                detail: e.to_string(),
+            })?;
+        Self::from_root(origin, root)
+    }
+
+    /// A `trusted_root.json` file.
+    pub fn from_file(path: &Path) -> Result<Self, TrustedRootError> {
+        let origin = path.display().to_string();
+        let text =
+            std::fs::read_to_string(path).map_err(|source| TrustedRootError::Unreadable {
+                path: origin.clone(),
+                source,
+            })?;
+        Self::from_json(origin, &text)
+    }
+
+    pub fn from_json(origin: String, json: &str) -> Result<Self, TrustedRootError> {
+        let root = TrustedRoot::from_json(json).map_err(|e| TrustedRootError::Malformed {
+            origin: origin.clone(),
+            detail: e.to_string(),
+        })?;
+        Self::from_root(origin, root)
+    }
+
+    fn from_root(origin: String, root: TrustedRoot) -> Result<Self, TrustedRootError> {
+        let verifier = Verifier::new(&root).map_err(|e| TrustedRootError::Unusable {
+            origin: origin.clone(),
+            detail: e.to_string(),
+        })?;
+        Ok(Self {
+            origin,
+            root,
+            verifier,
+        })
+    }
+
+    /// Instances without certificate transparency (GitHub's) issue certificates with no SCT.
+    fn has_ct_logs(&self) -> bool {
+        !self.root.ctlogs.is_empty()
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Signing keys
+
+/// Why a `signing-key` cannot be used. Never carries key material or the password.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum KeyError {
+    #[error("the signing key is not PEM text")]
+    NotPem,
+    #[error("unsupported PEM block '{0}': expected PRIVATE KEY (PKCS#8), EC PRIVATE KEY or ENCRYPTED SIGSTORE PRIVATE KEY (cosign)")]
+    UnsupportedPemType(String),
+    #[error("the signing key is not a P-256 (ECDSA) private key: {0}")]
+    NotP256(String),
+    #[error("the cosign-encrypted signing key is malformed: {0}")]
+    EncryptedKeyMalformed(String),
+    #[error("the cosign-encrypted signing key does not open with the given password (wrong 'signing-key-password'?)")]
+    WrongPassword,
+}
+
+/// A P-256 signing key loaded from `signing-key`.
+pub struct SigningKey {
+    key_pair: KeyPair,
+    public_key: DerPublicKey,
+}
+
+impl std::fmt::Debug for SigningKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SigningKey")
+            .field("hint", &self.hint())
+            .finish_non_exhaustive()
+    }
+}
+
+/// The scrypt + NaCl secretbox envelope cosign writes inside `ENCRYPTED SIGSTORE PRIVATE KEY`.
+#[derive(serde::Deserialize)]
+struct CosignEncrypted {
+    kdf: CosignKdf,
+    cipher: CosignCipher,
+    ciphertext: String,
+}
+
+#[derive(serde::Deserialize)]
+struct CosignKdf {
+    name: String,
+    params: CosignScryptParams,
+    salt: String,
+}
+
+#[derive(serde::Deserialize)]
+struct CosignScryptParams {
+    #[serde(rename = "N")]
+    n: u64,
+    r: u32,
+    p: u32,
+}
+
+#[derive(serde::Deserialize)]
+struct CosignCipher {
+    name: String,
+    nonce: String,
+}
+
+impl SigningKey {
+    /// Parse PEM text. `password` only matters for cosign-encrypted keys; cosign's own default
+    /// for an unset password is the empty string, and so is ours.
+    pub fn from_pem(pem_text: &Secret, password: Option<&Secret>) -> Result<Self, KeyError> {
+        use p256::pkcs8::{DecodePrivateKey, EncodePrivateKey};
+        let (label, der) = pem_block(pem_text.expose())?;
+        let secret = match label.as_str() {
+            "PRIVATE KEY" => p256::SecretKey::from_pkcs8_der(&der)
+                .map_err(|e| KeyError::NotP256(e.to_string()))?,
+            "EC PRIVATE KEY" => p256::SecretKey::from_sec1_der(&der)
+                .map_err(|e| KeyError::NotP256(e.to_string()))?,
+            "ENCRYPTED SIGSTORE PRIVATE KEY" | "ENCRYPTED COSIGN PRIVATE KEY" => {
+                let plain = open_cosign_key(&der, password.map(Secret::expose).unwrap_or(""))?;
+                p256::SecretKey::from_pkcs8_der(&plain)
+                    .map_err(|e| KeyError::NotP256(e.to_string()))?
+            }
+            other => return Err(KeyError::UnsupportedPemType(other.to_string())),
+        };
+        let pkcs8 = secret
+            .to_pkcs8_der()
+            .map_err(|e| KeyError::NotP256(e.to_string()))?;
+        let key_pair = KeyPair::from_pkcs8_der(pkcs8.as_bytes())
+            .map_err(|e| KeyError::NotP256(e.to_string()))?;
+        let public_key = key_pair
+            .public_key_der()
+            .map_err(|e| KeyError::NotP256(e.to_string()))?;
+        Ok(Self {
+            key_pair,
+            public_key,
+        })
+    }
+
+    pub fn public_key(&self) -> &DerPublicKey {
+        &self.public_key
+    }
+
+    /// The bundle's `publicKey.hint`: the hex SHA-256 of the DER public key, so a verifier can
+    /// tell which key to use without the bundle carrying the key itself.
+    pub fn hint(&self) -> String {
+        key_hint(&self.public_key)
+    }
+}
+
+pub fn key_hint(public_key: &DerPublicKey) -> String {
+    sigstore_sign::crypto::sha256(public_key.as_bytes()).to_hex()
+}
+
+fn pem_block(text: &str) -> Result<(String, Vec<u8>), KeyError> {
+    // Secrets pasted into a repository secret often gain `\r` or surrounding blank lines.
+    let normalized = text.replace('\r', "");
+    let (label, der) = pem_rfc7468_decode(normalized.trim())?;
+    Ok((label, der))
+}
+
+fn pem_rfc7468_decode(text: &str) -> Result<(String, Vec<u8>), KeyError> {
+    let first = text.lines().next().ok_or(KeyError::NotPem)?;
+    let label = first
+        .strip_prefix("-----BEGIN ")
+        .and_then(|l| l.strip_suffix("-----"))
+        .ok_or(KeyError::NotPem)?
+        .to_string();
+    let end = format!("-----END {label}-----");
+    let mut body = String::new();
+    let mut ended = false;
+    for line in text.lines().skip(1) {
+        let line = line.trim();
+        if line == end {
+            ended = true;
+            break;
+        }
+        // Encapsulated headers (`Proc-Type: ...`) mean legacy OpenSSL encryption: unsupported.
+        if line.contains(':') {
+            return Err(KeyError::UnsupportedPemType(format!(
+                "{label} (with headers)"
+            )));
+        }
+        body.push_str(line);
+    }
+    if !ended {
+        return Err(KeyError::NotPem);
+    }
+    let der = base64::engine::general_purpose::STANDARD
+        .decode(body)
+        .map_err(|_| KeyError::NotPem)?;
+    Ok((label, der))
+}
+
+fn open_cosign_key(json_bytes: &[u8], password: &str) -> Result<Vec<u8>, KeyError> {
+    use crypto_secretbox::aead::{Aead, KeyInit};
+    let bad = |s: &str| KeyError::EncryptedKeyMalformed(s.to_string());
+    let env: CosignEncrypted =
+        serde_json::from_slice(json_bytes).map_err(|e| bad(&format!("not cosign's JSON: {e}")))?;
+    if env.kdf.name != "scrypt" {
+        return Err(bad(&format!("unsupported kdf {:?}", env.kdf.name)));
+    }
+    if env.cipher.name != "nacl/secretbox" {
+        return Err(bad(&format!("unsupported cipher {:?}", env.cipher.name)));
+    }
+    let b64 = |s: &str, what: &str| {
+        base64::engine::general_purpose::STANDARD
+            .decode(s)
+            .map_err(|_| bad(&format!("{what} is not base64")))
+    };
+    let salt = b64(&env.kdf.salt, "salt")?;
+    let nonce = b64(&env.cipher.nonce, "nonce")?;
+    let ciphertext = b64(&env.ciphertext, "ciphertext")?;
+    let n = env.kdf.params.n;
+    if !n.is_power_of_two() || n < 2 {
+        return Err(bad("scrypt N is not a power of two"));
+    }
+    let log_n = u8::try_from(n.trailing_zeros()).map_err(|_| bad("scrypt N is too large"))?;
+    let params = scrypt::Params::new(log_n, env.kdf.params.r, env.kdf.params.p, 32)
+        .map_err(|e| bad(&format!("scrypt parameters: {e}")))?;
+    let mut key = [0u8; 32];
+    scrypt::scrypt(password.as_bytes(), &salt, &params, &mut key)
+        .map_err(|e| bad(&format!("scrypt: {e}")))?;
+    if nonce.len() != 24 {
+        return Err(bad("the secretbox nonce is not 24 bytes"));
+    }
+    let cipher = crypto_secretbox::XSalsa20Poly1305::new(&key.into());
+    let nonce = crypto_secretbox::Nonce::from_slice(&nonce);
+    cipher
+        .decrypt(nonce, ciphertext.as_slice())
+        .map_err(|_| KeyError::WrongPassword)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Signing
+
+/// Which Sigstore services a keyless signature uses. Built by the mode from inputs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeylessServices {
+    pub fulcio_url: String,
+    /// Rekor v1 base URL; `None` means no transparency log (GitHub's private instance).
+    pub rekor_url: Option<String>,
+    /// Full RFC 3161 endpoint; a URL with no path gets Sigstore's `/api/v1/timestamp`.
+    pub tsa_url: Option<String>,
+}
+
+/// Why signing failed, per service, so a message says who refused.
+#[derive(Debug, thiserror::Error)]
+pub enum SignError {
+    #[error("the OIDC token cannot be used for Sigstore: {0}")]
+    Token(String),
+    #[error("Fulcio ({url}) did not issue a certificate: {detail}")]
+    Fulcio { url: String, detail: String },
+    #[error("Rekor ({url}) did not log the signature: {detail}")]
+    Rekor { url: String, detail: String },
+    #[error("the timestamp authority ({url}) did not timestamp the signature: {detail}")]
+    Timestamp { url: String, detail: String },
+    #[error("the statement is not an in-toto statement: {0}")]
+    Statement(String),
+    #[error("signing failed: {0}")]
+    Crypto(String),
+}
+
+/// A bundle we just produced, plus what the summary says about it.
+#[derive(Debug)]
+pub struct SignedBundle {
+    pub bundle: Bundle,
+    pub json: Vec<u8>,
+    /// Rekor log index, when the signature was logged.
+    pub log_index: Option<u64>,
+}
+
+fn http_client() -> Result<sigstore_sign::reqwest::Client, SignError> {
+    sigstore_sign::reqwest::Client::builder()
+        .timeout(REQUEST_TIMEOUT)
+        .connect_timeout(CONNECT_TIMEOUT)
+        .user_agent(concat!(
+            "slsa-provenance-action/",
+            env!("CARGO_PKG_VERSION")
+        ))
+        .build()
+        .map_err(|e| SignError::Crypto(format!("building the HTTP client: {e}")))
+}
+
+/// The TSA endpoint for a URL: an origin alone gets Sigstore's standard path.
+pub fn tsa_endpoint(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(u) if u.path() == "/" || u.path().is_empty() => {
+            format!("{}{TSA_PATH}", url.trim_end_matches('/'))
+        }
+        _ => url.to_string(),
+    }
+}
+
+fn check_statement(statement: &[u8]) -> Result<(), SignError> {
+    serde_json::from_slice::<sigstore_sign::types::Statement>(statement)
+        .map(|_| ())
+        .map_err(|e| SignError::Statement(e.to_string()))
+}
+
+fn envelope(statement: &[u8], signature: SignatureBytes) -> DsseEnvelope {
+    DsseEnvelope::new(
+        IN_TOTO_PAYLOAD_TYPE,
+        PayloadBytes::new(statement.to_vec()),
+        DsseSignature::new(signature, KeyId::default()),
+    )
+}
+
+fn finish(bundle: Bundle, log_index: Option<u64>) -> Result<SignedBundle, SignError> {
+    let json = bundle
+        .to_json_pretty()
+        .map_err(|e| SignError::Crypto(format!("serializing the bundle: {e}")))?;
+    Ok(SignedBundle {
+        bundle,
+        json: json.into_bytes(),
+        log_index,
+    })
+}
+
+/// Keyless: an ephemeral key, a Fulcio certificate for the OIDC identity, the DSSE signature
+/// over the exact statement bytes, then a Rekor `dsse` entry and/or an RFC 3161 timestamp.
+pub async fn sign_keyless(
+    services: &KeylessServices,
+    id_token: &Secret,
+    statement: &[u8],
+) -> Result<SignedBundle, SignError> {
+    check_statement(statement)?;
+    let token =
+        IdentityToken::from_jwt(id_token.expose()).map_err(|e| SignError::Token(e.to_string()))?;
+    let http = http_client()?;
+
+    let key_pair = KeyPair::generate_ecdsa_p256().map_err(|e| SignError::Crypto(e.to_string()))?;
+    let fulcio_err = |detail: String| SignError::Fulcio {
+        url: services.fulcio_url.clone(),
+        detail,
+    };
+    let fulcio = FulcioClient::builder(services.fulcio_url.trim_end_matches('/'))
+        .with_http_client(http.clone())
+        .build()
+        .map_err(|e| fulcio_err(e.to_string()))?;
+    let certificate: DerCertificate = fulcio
+        .create_signing_certificate(&token, &key_pair)
+        .await
+        .map_err(|e| fulcio_err(e.to_string()))?
+        .leaf_certificate()
+        .clone();
+
+    let pae = sigstore_sign::types::pae(IN_TOTO_PAYLOAD_TYPE, statement);
+    let signature = key_pair
+        .sign(&pae)
+        .map_err(|e| SignError::Crypto(e.to_string()))?;
+    let dsse = envelope(statement, signature.clone());
+
+    let mut log_index = None;
+    let mut builder = BundleV03::with_certificate_and_dsse(certificate.clone(), dsse.clone());
+    if let Some(rekor_url) = &services.rekor_url {
+        let rekor_err = |detail: String| SignError::Rekor {
+            url: rekor_url.clone(),
+            detail,
+        };
+        let rekor = RekorClient::builder(rekor_url.trim_end_matches('/'))
+            .with_http_client(http.clone())
+            .build()
+            .map_err(|e| rekor_err(e.to_string()))?;
+        let entry = DsseEntry::new(&dsse, &certificate).map_err(|e| rekor_err(e.to_string()))?;
+        let logged = rekor
+            .create_dsse_entry(entry)
+            .await
+            .map_err(|e| rekor_err(e.to_string()))?;
+        log_index = Some(logged.log_index.get());
+        let tlog = logged
+            .to_bundle_entry(KindVersion::DsseV001)
+            .map_err(|e| rekor_err(format!("unusable answer: {e}")))?;
+        builder = builder.with_tlog_entry(tlog);
+    }
+    if let Some(tsa_url) = &services.tsa_url {
+        let endpoint = tsa_endpoint(tsa_url);
+        let tsa_err = |detail: String| SignError::Timestamp {
+            url: endpoint.clone(),
+            detail,
+        };
+        let tsa = TimestampClient::builder(endpoint.clone())
+            .with_http_client(http.clone())
+            .build()
+            .map_err(|e| tsa_err(e.to_string()))?;
+        let token = tsa
+            .timestamp_signature(&signature)
+            .await
+            .map_err(|e| tsa_err(e.to_string()))?;
+        builder = builder.with_rfc3161_timestamp(token);
+    }
+    finish(builder.into_bundle(), log_index)
+}
+
+/// Key-based: the DSSE signature with a managed key, a bundle whose verification material is
+/// the key's hint. Offline: no transparency log and no timestamp, so the bundle's only trust
+/// is the key itself (as with `cosign sign-blob --tlog-upload=false`).
+pub fn sign_with_key(key: &SigningKey, statement: &[u8]) -> Result<SignedBundle, SignError> {
+    check_statement(statement)?;
+    let pae = sigstore_sign::types::pae(IN_TOTO_PAYLOAD_TYPE, statement);
+    let signature = key
+        .key_pair
+        .sign(&pae)
+        .map_err(|e| SignError::Crypto(e.to_string()))?;
+    let bundle = BundleV03::new(
+        VerificationMaterialV03::PublicKey { hint: key.hint() },
+        SignatureContent::DsseEnvelope(envelope(statement, signature)),
+    )
+    .into_bundle();
+    finish(bundle, None)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Verification
+
+/// Who must have signed.
+#[derive(Debug, Clone)]
+pub enum Expected<'a> {
+    /// A Fulcio certificate whose SAN equals `identity` and whose OIDC issuer equals `issuer`.
+    Identity { identity: &'a str, issuer: &'a str },
+    /// A managed key.
+    PublicKey(&'a DerPublicKey),
+}
+
+/// What the signed payload must be about.
+#[derive(Debug, Clone, Copy)]
+pub enum Binding<'a> {
+    /// The DSSE payload must be exactly these bytes (our own statement).
+    Statement(&'a [u8]),
+    /// The statement must list a subject with this SHA-256 (hex).
+    SubjectSha256(&'a str),
+}
+
+/// Whether a transparency-log entry is required. Trust domains without a log (GitHub's
+/// private instance) are verified from RFC 3161 timestamps alone; that must be a choice of
+/// the caller, never inferred from the bundle, or stripping the log entry would downgrade
+/// verification.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogPolicy {
+    RequireTransparencyLog,
+    TimestampsSuffice,
+}
+
+/// Why a bundle does not verify. Detail strings are for people; branch on the variant.
+#[derive(Debug, thiserror::Error)]
+pub enum VerifyError {
+    #[error("not a Sigstore bundle: {0}")]
+    Malformed(String),
+    #[error("the bundle uses something this verifier does not support: {0}")]
+    Unsupported(String),
+    #[error("the bundle is signed with a {found}, but a {expected} was expected")]
+    WrongMaterial {
+        expected: &'static str,
+        found: &'static str,
+    },
+    #[error("signer identity mismatch: expected {expected}, the certificate says {}", actual.as_deref().unwrap_or("nothing"))]
+    IdentityMismatch {
+        expected: String,
+        actual: Option<String>,
+    },
+    #[error("OIDC issuer mismatch: expected {expected}, the certificate says {}", actual.as_deref().unwrap_or("nothing"))]
+    IssuerMismatch {
+        expected: String,
+        actual: Option<String>,
+    },
+    #[error("the signature does not verify: {0}")]
+    SignatureInvalid(String),
+    #[error("the signed payload is not the expected statement: {0}")]
+    PayloadMismatch(String),
+    #[error("the signing certificate is not trusted: {0}")]
+    Certificate(String),
+    #[error("the transparency log evidence does not verify: {0}")]
+    TransparencyLog(String),
+    #[error("no trusted signing time: {0}")]
+    Timestamp(String),
+    #[error("the trusted root cannot verify this bundle: {0}")]
+    TrustedRoot(String),
+}
+
+/// What a verified bundle proves.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Verified {
+    /// The certificate SAN, or the key hint for a managed key.
+    pub signer_identity: String,
+    pub issuer: Option<String>,
+    /// `(log index, RFC 3339 integrated time)` of each verified Rekor entry.
+    pub log_entries: Vec<(u64, String)>,
+    /// RFC 3339 times of the verified RFC 3161 timestamps.
+    pub timestamps: Vec<String>,
+}
+
+impl From<sigstore_verify::Error> for VerifyError {
+    fn from(e: sigstore_verify::Error) -> Self {
+        use sigstore_verify::Error as E;
+        let detail = e.to_string();
+        match e {
+            E::IdentityMismatch { expected, actual } => Self::IdentityMismatch {
+                expected: expected.to_string(),
+                actual: actual.map(|a| a.as_str().to_string()),
+            },
+            E::IssuerMismatch { expected, actual } => Self::IssuerMismatch { expected, actual },
+            E::SignatureInvalid(_) | E::Crypto(_) => Self::SignatureInvalid(detail),
+            E::ArtifactMismatch(_) | E::UnsupportedArtifact(_) => Self::PayloadMismatch(detail),
+            E::Certificate(_) | E::TrustedCertificate(_) => Self::Certificate(detail),
+            E::TransparencyLog(_) => Self::TransparencyLog(detail),
+            E::Timestamp(_) => Self::Timestamp(detail),
+            E::InvalidBundle(_) | E::Types(_) | E::Bundle(_) => Self::Malformed(detail),
+            E::UnsupportedBundle(_) => Self::Unsupported(detail),
+            E::InvalidTrustRoot(_) | E::TrustRoot(_) => Self::TrustedRoot(detail),
+            // `ArtifactRead` cannot happen for in-memory digests; `Error` is non-exhaustive.
+            _ => Self::Unsupported(detail),
+        }
+    }
+}
+
+/// Parse a bundle: a JSON object, or the first line of a JSON-lines file.
+pub fn parse_bundle(json: &str) -> Result<Bundle, VerifyError> {
+    let text = json.trim();
+    match Bundle::from_json(text) {
+        Ok(b) => Ok(b),
+        Err(first) => match text.lines().next() {
+            Some(line) if line.len() < text.len() => {
+                Bundle::from_json(line).map_err(|e| VerifyError::Malformed(e.to_string()))
+            }
+            _ => Err(VerifyError::Malformed(first.to_string())),
+        },
+    }
+}
+
+/// Verify a Sigstore bundle (DSSE in-toto statement) against a trusted root.
+pub fn verify_bundle(
+    bundle_json: &str,
+    expected: &Expected<'_>,
+    binding: Binding<'_>,
+    log_policy: LogPolicy,
+    anchor: &TrustAnchor,
+) -> Result<Verified, VerifyError> {
+    let bundle = parse_bundle(bundle_json)?;
+    let SignatureContent::DsseEnvelope(dsse) = &bundle.content else {
+        return Err(VerifyError::Unsupported(
+            "the bundle signs a message digest, not a DSSE in-toto statement".into(),
+        ));
+    };
+    if dsse.payload_type != IN_TOTO_PAYLOAD_TYPE {
+        return Err(VerifyError::Unsupported(format!(
+            "DSSE payload type {:?}",
+            dsse.payload_type
+        )));
+    }
+    let subject = bound_subject(dsse.payload.as_bytes(), binding)?;
+    let material = &bundle.verification_material;
+    let has_log = !material.tlog_entries.is_empty();
+    let has_timestamps = !material
+        .timestamp_verification_data
+        .rfc3161_timestamps
+        .is_empty();
+    if log_policy == LogPolicy::RequireTransparencyLog && !has_log {
+        return Err(VerifyError::TransparencyLog(
+            "the bundle has no transparency log entry, and this trust domain requires one".into(),
+        ));
+    }
+    let result = match expected {
+        Expected::Identity { identity, issuer } => {
+            if !matches!(
+                material.content,
+                VerificationMaterialContent::Certificate(_)
+            ) {
+                return Err(VerifyError::WrongMaterial {
+                    expected: "Fulcio certificate",
+                    found: material_kind(&material.content),
+                });
+            }
+            let mut policy = VerificationPolicy::new(*identity, *issuer);
+            if log_policy == LogPolicy::TimestampsSuffice && !has_log {
+                policy = policy.skip_tlog_unsafe();
+            }
+            if !anchor.has_ct_logs() {
+                policy = policy.skip_sct();
+            }
+            anchor.verifier.verify(subject, &bundle, &policy)?
+        }
+        Expected::PublicKey(key) => {
+            if !matches!(material.content, VerificationMaterialContent::PublicKey(_)) {
+                return Err(VerifyError::WrongMaterial {
+                    expected: "public key",
+                    found: material_kind(&material.content),
+                });
+            }
+            if !has_log && !has_timestamps {
+                // Offline managed-key bundle (what `sign: key` writes): the key is the only
+                // trust, so the signature over the PAE is the whole check.
+                verify_dsse_with_key(dsse, key)?;
+                return Ok(Verified {
+                    signer_identity: key_hint(key),
+                    issuer: None,
+                    log_entries: Vec::new(),
+                    timestamps: Vec::new(),
+                });
+            }
+            let mut policy = PublicKeyVerificationPolicy::new((*key).clone());
+            if !has_log {
+                policy = policy.skip_tlog_unsafe();
+            }
+            anchor.verifier.verify(subject, &bundle, &policy)?
+        }
+    };
+    let log_entries = if result.tlog_verified() {
+        material
+            .tlog_entries
+            .iter()
+            .map(|e| {
+                let time = e.integrated_time.map(|t| t.to_string()).unwrap_or_default();
+                (e.log_index.get(), time)
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let integrated = result.integrated_time();
+    let timestamps = if has_timestamps {
+        result
+            .verified_timestamps()
+            .iter()
+            .filter(|t| Some(**t) != integrated)
+            .map(|t| t.to_string())
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let signer_identity = match expected {
+        Expected::PublicKey(key) => key_hint(key),
+        Expected::Identity { .. } => result
+            .identity()
+            .map(|i| i.as_str().to_string())
+            .unwrap_or_default(),
+    };
+    Ok(Verified {
+        signer_identity,
+        issuer: result.issuer().map(String::from),
+        log_entries,
+        timestamps,
+    })
+}
+
+fn material_kind(content: &VerificationMaterialContent) -> &'static str {
+    match content {
+        VerificationMaterialContent::Certificate(_) => "Fulcio certificate",
+        VerificationMaterialContent::PublicKey(_) => "public key",
+        _ => "certificate chain",
+    }
+}
+
+/// The subject digest handed to `sigstore-verify`, after checking the caller's binding.
+fn bound_subject(payload: &[u8], binding: Binding<'_>) -> Result<Sha256Hash, VerifyError> {
+    match binding {
+        Binding::Statement(expected) => {
+            if payload != expected {
+                return Err(VerifyError::PayloadMismatch(
+                    "the DSSE payload differs from the statement that was signed".into(),
+                ));
+            }
+            let statement: sigstore_sign::types::Statement = serde_json::from_slice(payload)
+                .map_err(|e| VerifyError::Malformed(format!("in-toto statement: {e}")))?;
+            statement
+                .subject
+                .iter()
+                .find_map(|s| s.digest.sha256)
+                .ok_or_else(|| VerifyError::Unsupported("no subject has a SHA-256 digest".into()))
+        }
+        Binding::SubjectSha256(hex) => Sha256Hash::from_hex(&hex.to_ascii_lowercase())
+            .map_err(|e| VerifyError::PayloadMismatch(format!("subject digest {hex:?}: {e}"))),
+    }
+}
+
+fn verify_dsse_with_key(dsse: &DsseEnvelope, key: &DerPublicKey) -> Result<(), VerifyError> {
+    let scheme = SigningScheme::EcdsaP256Sha256;
+    sigstore_sign::crypto::verify_signature(key, &dsse.pae(), &dsse.signature.sig, scheme)
+        .map_err(|e| VerifyError::SignatureInvalid(e.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key_pem() -> Secret {
+        use p256::pkcs8::{EncodePrivateKey, LineEnding};
+        let secret = p256::SecretKey::from_slice(&[7u8; 32]).expect("scalar");
+        Secret::new(
+            secret
+                .to_pkcs8_pem(LineEnding::LF)
+                .expect("pem")
+                .to_string(),
+        )
+    }
+
+    const STATEMENT: &[u8] = br#"{"_type":"https://in-toto.io/Statement/v1","subject":[{"name":"a","digest":{"sha256":"ca978112ca1bbdcafac231b39a23dc4da786eff8147c4e72b9807785afee48bb"}}],"predicateType":"https://slsa.dev/provenance/v1","predicate":{}}"#;
+
+    fn no_root() -> TrustAnchor {
+        TrustAnchor::embedded(SigstoreInstance::PublicGood).expect("embedded root")
+    }
+
+    #[test]
+    fn sigstore_key_bundle_round_trips_and_rejects_another_key() {
+        let key = SigningKey::from_pem(&key_pem(), None).expect("key");
+        let signed = sign_with_key(&key, STATEMENT).expect("signed");
+        let json = String::from_utf8(signed.json).expect("utf8");
+        assert!(json.contains(BUNDLE_V03_MEDIA_TYPE), "{json}");
+        assert!(json.contains(&key.hint()));
+        let root = no_root();
+        let ok = verify_bundle(
+            &json,
+            &Expected::PublicKey(key.public_key()),
+            Binding::Statement(STATEMENT),
+            LogPolicy::TimestampsSuffice,
+            &root,
+        )
+        .expect("verifies");
+        assert_eq!(ok.signer_identity, key.hint());
+
+        let other = p256::SecretKey::from_slice(&[9u8; 32]).expect("scalar");
+        let other_pem = {
+            use p256::pkcs8::{EncodePrivateKey, LineEnding};
+            Secret::new(other.to_pkcs8_pem(LineEnding::LF).expect("pem").to_string())
+        };
+        let other = SigningKey::from_pem(&other_pem, None).expect("key");
+        let e = verify_bundle(
+            &json,
+            &Expected::PublicKey(other.public_key()),
+            Binding::Statement(STATEMENT),
+            LogPolicy::TimestampsSuffice,
+            &root,
+        )
+        .expect_err("wrong key");
+        assert!(matches!(e, VerifyError::SignatureInvalid(_)), "{e}");
+
+        let e = verify_bundle(
+            &json,
+            &Expected::PublicKey(key.public_key()),
+            Binding::Statement(b"{}"),
+            LogPolicy::TimestampsSuffice,
+            &root,
+        )
+        .expect_err("other statement");
+        assert!(matches!(e, VerifyError::PayloadMismatch(_)), "{e}");
+
+        let e = verify_bundle(
+            &json,
+            &Expected::Identity {
+                identity: "x",
+                issuer: "y",
+            },
+            Binding::Statement(STATEMENT),
+            LogPolicy::TimestampsSuffice,
+            &root,
+        )
+        .expect_err("no certificate");
+        assert!(matches!(e, VerifyError::WrongMaterial { .. }), "{e}");
+    }
+
+    #[test]
+    fn sigstore_key_errors_are_typed_and_secret_free() {
+        let e = SigningKey::from_pem(&Secret::new("hello"), None).expect_err("not pem");
+        assert_eq!(e, KeyError::NotPem);
+        let e = SigningKey::from_pem(
+            &Secret::new("-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n"),
+            None,
+        )
+        .expect_err("cert");
+        assert!(matches!(e, KeyError::UnsupportedPemType(_)));
+        let e = SigningKey::from_pem(
+            &Secret::new("-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n"),
+            None,
+        )
+        .expect_err("garbage");
+        assert!(matches!(e, KeyError::NotP256(_)));
+    }
+
+    #[test]
+    fn sigstore_windows_line_endings_in_a_pasted_key_are_fine() {
+        let pem = key_pem().expose().replace('\n', "\r\n");
+        SigningKey::from_pem(&Secret::new(format!("\n{pem}\n")), None).expect("key");
+    }
+
+    #[test]
+    fn sigstore_tsa_origin_gets_the_standard_path() {
+        assert_eq!(
+            tsa_endpoint("http://127.0.0.1:8080"),
+            "http://127.0.0.1:8080/api/v1/timestamp"
+        );
+        assert_eq!(
+            tsa_endpoint("https://timestamp.githubapp.com/api/v1/timestamp"),
+            "https://timestamp.githubapp.com/api/v1/timestamp"
+        );
+    }
+
+    #[test]
+    fn sigstore_embedded_roots_load() {
+        TrustAnchor::embedded(SigstoreInstance::PublicGood).expect("public good");
+        TrustAnchor::embedded(SigstoreInstance::GitHub).expect("github");
+    }
+
+    #[test]
+    fn sigstore_invalid_trusted_root_is_typed() {
+        let e = TrustAnchor::from_json("t".into(), "{}").expect_err("not a root");
+        assert!(matches!(e, TrustedRootError::Malformed { .. }), "{e}");
+        let e = TrustAnchor::from_file(Path::new("/nonexistent/trusted_root.json"))
+            .expect_err("missing");
+        assert!(matches!(e, TrustedRootError::Unreadable { .. }), "{e}");
+    }
+}
