@@ -33,6 +33,7 @@ use sigstore_sign::types::{
 use sigstore_trust_root::{SigstoreInstance, TrustedRoot};
 use sigstore_verify::{PublicKeyVerificationPolicy, VerificationPolicy, Verifier};
 
+pub use crate::domain::signing::{KeylessServices, LogPolicy};
 use crate::secret::Secret;
 
 /// The DSSE payload type of an in-toto statement.
@@ -319,16 +320,6 @@ fn open_cosign_key(json_bytes: &[u8], password: &str) -> Result<Vec<u8>, KeyErro
 // ---------------------------------------------------------------------------------------------
 // Signing
 
-/// Which Sigstore services a keyless signature uses. Built by the mode from inputs.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct KeylessServices {
-    pub fulcio_url: String,
-    /// Rekor v1 base URL; `None` means no transparency log (GitHub's private instance).
-    pub rekor_url: Option<String>,
-    /// Full RFC 3161 endpoint; a URL with no path gets Sigstore's `/api/v1/timestamp`.
-    pub tsa_url: Option<String>,
-}
-
 /// Why signing failed, per service, so a message says who refused.
 #[derive(Debug, thiserror::Error)]
 pub enum SignError {
@@ -514,16 +505,6 @@ pub enum Binding<'a> {
     Statement(&'a [u8]),
     /// The statement must list a subject with this SHA-256 (hex).
     SubjectSha256(&'a str),
-}
-
-/// Whether a transparency-log entry is required. Trust domains without a log (GitHub's
-/// private instance) are verified from RFC 3161 timestamps alone; that must be a choice of
-/// the caller, never inferred from the bundle, or stripping the log entry would downgrade
-/// verification.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum LogPolicy {
-    RequireTransparencyLog,
-    TimestampsSuffice,
 }
 
 /// Why a bundle does not verify. Detail strings are for people; branch on the variant.
