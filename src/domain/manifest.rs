@@ -18,11 +18,41 @@ use serde_json::Value;
 
 pub const MANIFEST_SCHEMA_VERSION: u32 = 1;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
+/// A run's status. The design seeds also use `blocked` (recovery failed again) and `rollback`;
+/// a status this version does not know is kept verbatim rather than refused, so a manifest
+/// written by a newer mode never makes this one fail.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(from = "String", into = "String")]
 pub enum RunStatus {
     Success,
     Failure,
+    Blocked,
+    Rollback,
+    Other(String),
+}
+
+impl From<String> for RunStatus {
+    fn from(s: String) -> Self {
+        match s.as_str() {
+            "success" => Self::Success,
+            "failure" => Self::Failure,
+            "blocked" => Self::Blocked,
+            "rollback" => Self::Rollback,
+            _ => Self::Other(s),
+        }
+    }
+}
+
+impl From<RunStatus> for String {
+    fn from(s: RunStatus) -> Self {
+        match s {
+            RunStatus::Success => "success".into(),
+            RunStatus::Failure => "failure".into(),
+            RunStatus::Blocked => "blocked".into(),
+            RunStatus::Rollback => "rollback".into(),
+            RunStatus::Other(o) => o,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -304,6 +334,20 @@ mod tests {
         assert_eq!(back.entries[0].extra["custom"]["k"], 1);
         assert_eq!(back.entries[0].governance_flag, "dispatch-token-expired");
         assert_eq!(back.entries.len(), 2);
+    }
+
+    #[test]
+    fn statuses_from_other_modes_survive_a_merge() {
+        // Regression: a `blocked`/`rollback` entry (seed 002) must not make the manifest unreadable.
+        let text = r#"{"schema_version":1,"entries":[
+            {"run_id":1,"tag":"v1","sha":"s","artifact_url":null,"actor":"a","timestamp":"t",
+             "status":"blocked","governance_flag":"f"},
+            {"run_id":2,"tag":"v1","sha":"s","artifact_url":null,"actor":"a","timestamp":"t",
+             "status":"queued-by-future-mode","governance_flag":"f"}]}"#;
+        let m = Manifest::parse(text).expect("parse");
+        assert_eq!(m.entries[0].status, RunStatus::Blocked);
+        let out = merge(m, entry("v2", 3, RunStatus::Success, "provenance-ready", "t")).render();
+        assert!(out.contains("\"blocked\"") && out.contains("\"queued-by-future-mode\""));
     }
 
     #[test]
