@@ -499,12 +499,23 @@ pub enum Expected<'a> {
 }
 
 /// What the signed payload must be about.
+///
+/// `Statement` and `SubjectSha256` are for provenance: they accept only a DSSE envelope holding
+/// an in-toto statement. `Artifact` and `ArtifactSha256` are for any Sigstore-signed artifact:
+/// they also accept a plain message signature (`hashedrekord`), which binds the artifact's
+/// digest directly rather than through a statement.
 #[derive(Debug, Clone, Copy)]
 pub enum Binding<'a> {
     /// The DSSE payload must be exactly these bytes (our own statement).
     Statement(&'a [u8]),
     /// The statement must list a subject with this SHA-256 (hex).
     SubjectSha256(&'a str),
+    /// The artifact's bytes: a message signature must be over them, or an in-toto statement
+    /// must list their digest as a subject.
+    Artifact(&'a [u8]),
+    /// Only the artifact's SHA-256 (hex), for when its bytes are not at hand; binds as
+    /// [`Binding::Artifact`] does.
+    ArtifactSha256(&'a str),
 }
 
 /// Why a bundle does not verify. Detail strings are for people; branch on the variant.
@@ -593,7 +604,11 @@ pub fn parse_bundle(json: &str) -> Result<Bundle, VerifyError> {
     }
 }
 
-/// Verify a Sigstore bundle (DSSE in-toto statement) against a trusted root.
+/// Verify a Sigstore bundle against a trusted root: a DSSE in-toto statement, or (with an
+/// artifact [`Binding`]) a message signature over the artifact.
+///
+/// `log_policy` only matters for a bundle without a transparency log entry: a log entry that is
+/// present is always verified (inclusion proof, checkpoint, and SET when there is one).
 pub fn verify_bundle(
     bundle_json: &str,
     expected: &Expected<'_>,
@@ -602,18 +617,7 @@ pub fn verify_bundle(
     anchor: &TrustAnchor,
 ) -> Result<Verified, VerifyError> {
     let bundle = parse_bundle(bundle_json)?;
-    let SignatureContent::DsseEnvelope(dsse) = &bundle.content else {
-        return Err(VerifyError::Unsupported(
-            "the bundle signs a message digest, not a DSSE in-toto statement".into(),
-        ));
-    };
-    if dsse.payload_type != IN_TOTO_PAYLOAD_TYPE {
-        return Err(VerifyError::Unsupported(format!(
-            "DSSE payload type {:?}",
-            dsse.payload_type
-        )));
-    }
-    let subject = bound_subject(dsse.payload.as_bytes(), binding)?;
+    let artifact = bound_artifact(&bundle.content, binding)?;
     let material = &bundle.verification_material;
     let has_log = !material.tlog_entries.is_empty();
     let has_timestamps = !material
@@ -627,9 +631,11 @@ pub fn verify_bundle(
     }
     let result = match expected {
         Expected::Identity { identity, issuer } => {
+            // v0.1/v0.2 bundles carry the leaf in an `x509CertificateChain`.
             if !matches!(
                 material.content,
                 VerificationMaterialContent::Certificate(_)
+                    | VerificationMaterialContent::X509CertificateChain { .. }
             ) {
                 return Err(VerifyError::WrongMaterial {
                     expected: "Fulcio certificate",
@@ -643,7 +649,7 @@ pub fn verify_bundle(
             if !anchor.has_ct_logs() {
                 policy = policy.skip_sct();
             }
-            anchor.verifier.verify(subject, &bundle, &policy)?
+            anchor.verifier.verify(artifact, &bundle, &policy)?
         }
         Expected::PublicKey(key) => {
             if !matches!(material.content, VerificationMaterialContent::PublicKey(_)) {
@@ -652,22 +658,14 @@ pub fn verify_bundle(
                     found: material_kind(&material.content),
                 });
             }
-            if !has_log && !has_timestamps {
-                // Offline managed-key bundle (what `sign: key` writes): the key is the only
-                // trust, so the signature over the PAE is the whole check.
-                verify_dsse_with_key(dsse, key)?;
-                return Ok(Verified {
-                    signer_identity: key_hint(key),
-                    issuer: None,
-                    log_entries: Vec::new(),
-                    timestamps: Vec::new(),
-                });
-            }
+            // Without a log entry (what `sign: key` writes, as with `cosign sign-blob
+            // --tlog-upload=false`) the key is the only trust: the crate then checks the
+            // signature, the binding, and any timestamp that is present.
             let mut policy = PublicKeyVerificationPolicy::new((*key).clone());
             if !has_log {
                 policy = policy.skip_tlog_unsafe();
             }
-            anchor.verifier.verify(subject, &bundle, &policy)?
+            anchor.verifier.verify(artifact, &bundle, &policy)?
         }
     };
     let log_entries = if result.tlog_verified() {
@@ -716,8 +714,34 @@ fn material_kind(content: &VerificationMaterialContent) -> &'static str {
     }
 }
 
-/// The subject digest handed to `sigstore-verify`, after checking the caller's binding.
-fn bound_subject(payload: &[u8], binding: Binding<'_>) -> Result<Sha256Hash, VerifyError> {
+/// Check that the bundle's content suits the caller's binding, and return what
+/// `sigstore-verify` binds the signature to.
+fn bound_artifact<'a>(
+    content: &SignatureContent,
+    binding: Binding<'a>,
+) -> Result<Artifact<'a>, VerifyError> {
+    let sha256 = |hex: &str| {
+        Sha256Hash::from_hex(&hex.to_ascii_lowercase())
+            .map_err(|e| VerifyError::PayloadMismatch(format!("artifact digest {hex:?}: {e}")))
+    };
+    match binding {
+        Binding::Artifact(bytes) => return Ok(Artifact::from(bytes)),
+        Binding::ArtifactSha256(hex) => return Ok(sha256(hex)?.into()),
+        Binding::Statement(_) | Binding::SubjectSha256(_) => {}
+    }
+    // Provenance bindings: only an in-toto statement in a DSSE envelope will do.
+    let SignatureContent::DsseEnvelope(dsse) = content else {
+        return Err(VerifyError::Unsupported(
+            "the bundle signs a message digest, not a DSSE in-toto statement".into(),
+        ));
+    };
+    if dsse.payload_type != IN_TOTO_PAYLOAD_TYPE {
+        return Err(VerifyError::Unsupported(format!(
+            "DSSE payload type {:?}",
+            dsse.payload_type
+        )));
+    }
+    let payload = dsse.payload.as_bytes();
     match binding {
         Binding::Statement(expected) => {
             if payload != expected {
@@ -731,17 +755,12 @@ fn bound_subject(payload: &[u8], binding: Binding<'_>) -> Result<Sha256Hash, Ver
                 .subject
                 .iter()
                 .find_map(|s| s.digest.sha256)
+                .map(Artifact::from)
                 .ok_or_else(|| VerifyError::Unsupported("no subject has a SHA-256 digest".into()))
         }
-        Binding::SubjectSha256(hex) => Sha256Hash::from_hex(&hex.to_ascii_lowercase())
-            .map_err(|e| VerifyError::PayloadMismatch(format!("subject digest {hex:?}: {e}"))),
+        Binding::SubjectSha256(hex) => Ok(sha256(hex)?.into()),
+        Binding::Artifact(_) | Binding::ArtifactSha256(_) => unreachable_binding(),
     }
-}
-
-fn verify_dsse_with_key(dsse: &DsseEnvelope, key: &DerPublicKey) -> Result<(), VerifyError> {
-    let scheme = SigningScheme::EcdsaP256Sha256;
-    sigstore_sign::crypto::verify_signature(key, &dsse.pae(), &dsse.signature.sig, scheme)
-        .map_err(|e| VerifyError::SignatureInvalid(e.to_string()))
 }
 
 #[cfg(test)]

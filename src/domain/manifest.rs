@@ -346,7 +346,11 @@ mod tests {
              "status":"queued-by-future-mode","governance_flag":"f"}]}"#;
         let m = Manifest::parse(text).expect("parse");
         assert_eq!(m.entries[0].status, RunStatus::Blocked);
-        let out = merge(m, entry("v2", 3, RunStatus::Success, "provenance-ready", "t")).render();
+        let out = merge(
+            m,
+            entry("v2", 3, RunStatus::Success, "provenance-ready", "t"),
+        )
+        .render();
         assert!(out.contains("\"blocked\"") && out.contains("\"queued-by-future-mode\""));
     }
 

@@ -480,17 +480,18 @@ async fn rate_limit_retry_after_is_honored() {
 async fn timed_out_post_that_took_effect_is_not_sent_again() {
     // GitHub stored the attestation but answered after our timeout: exactly one POST.
     let fake = FakeGitHub::with_release("").await;
-    fake.state().attestation_answer_delay = Some(Duration::from_secs(3));
+    // 1 s client timeout (margin for a loaded CI machine) against a 5 s answer.
+    fake.state().attestation_answer_delay = Some(Duration::from_secs(5));
     let ws = workspace();
     let out = run_against(&ws, &fake, &key())
-        .env("SLSA_PROVENANCE_HTTP_TIMEOUT_MS", "300")
+        .env("SLSA_PROVENANCE_HTTP_TIMEOUT_MS", "1000")
         .run();
     out.assert_success();
     assert_eq!(fake.requests("POST", ATTESTATIONS).await.len(), 1);
     assert_eq!(fake.state().attestations.len(), 1);
     assert_eq!(out.out("attestation-id"), Some("1"));
     assert!(
-        out.stdout.contains("no answer within 300ms"),
+        out.stdout.contains("no answer within 1000ms"),
         "{}",
         out.stdout
     );
