@@ -1,4 +1,4 @@
-//! Sigstore: sign a statement as a DSSE envelope in a bundle v0.3, and verify such bundles.
+//! Sigstore: sign a statement as a DSSE envelope in a bundle v0.3, and verify Sigstore bundles.
 //!
 //! Owns the wire: Fulcio (certificate for an ephemeral key), Rekor v1 (`dsse` entry), an
 //! RFC 3161 TSA, trusted roots, signing-key files (PKCS#8 PEM, SEC1 PEM and cosign's encrypted
@@ -8,12 +8,15 @@
 //!
 //! [`verify_bundle`] is the one verification entry point; `mode: provenance` uses it to check
 //! its own bundle, and `mode: validate` is meant to use it for bundles it is given. Every way
-//! it can fail is a [`VerifyError`] variant a caller can branch on.
+//! it can fail is a [`VerifyError`] variant a caller can branch on. It passes the Sigstore
+//! client conformance suite's `bundle-verify` cases (`tests/integration/conformance.rs`),
+//! message-signature bundles included, with every check done by `sigstore-verify` except the
+//! offline managed-key case, which that crate refuses as malformed.
 //!
 //! What [`verify_bundle`] does NOT check: what the statement says (subjects, builder, source).
 //! It checks who signed which bytes, when, and (optionally) that those bytes are exactly the
-//! statement the caller expects or mention a given subject digest. Judging the provenance is
-//! `domain`'s job.
+//! statement the caller expects or mention a given subject digest (or, for an artifact
+//! [`Binding`], are the artifact itself). Judging the provenance is `domain`'s job.
 
 use std::path::Path;
 use std::time::Duration;
@@ -27,8 +30,8 @@ use sigstore_sign::rekor::{DsseEntry, RekorClient};
 use sigstore_sign::tsa::TimestampClient;
 use sigstore_sign::types::bundle::{SignatureContent, VerificationMaterialContent};
 use sigstore_sign::types::{
-    Bundle, DerCertificate, DerPublicKey, DsseEnvelope, DsseSignature, KeyId, KindVersion,
-    PayloadBytes, Sha256Hash, SignatureBytes,
+    Artifact, Bundle, DerCertificate, DerPublicKey, DsseEnvelope, DsseSignature, KeyId,
+    KindVersion, PayloadBytes, Sha256Hash, SignatureBytes,
 };
 use sigstore_trust_root::{SigstoreInstance, TrustedRoot};
 use sigstore_verify::{PublicKeyVerificationPolicy, VerificationPolicy, Verifier};
@@ -595,8 +598,13 @@ pub fn parse_bundle(json: &str) -> Result<Bundle, VerifyError> {
     let text = json.trim();
     match Bundle::from_json(text) {
         Ok(b) => Ok(b),
+        // JSON lines only when the first line is a JSON value of its own; otherwise a
+        // pretty-printed bundle's real error would be masked by its lone `{` line.
         Err(first) => match text.lines().next() {
-            Some(line) if line.len() < text.len() => {
+            Some(line)
+                if line.len() < text.len()
+                    && serde_json::from_str::<serde_json::Value>(line).is_ok() =>
+            {
                 Bundle::from_json(line).map_err(|e| VerifyError::Malformed(e.to_string()))
             }
             _ => Err(VerifyError::Malformed(first.to_string())),
@@ -658,9 +666,19 @@ pub fn verify_bundle(
                     found: material_kind(&material.content),
                 });
             }
-            // Without a log entry (what `sign: key` writes, as with `cosign sign-blob
-            // --tlog-upload=false`) the key is the only trust: the crate then checks the
-            // signature, the binding, and any timestamp that is present.
+            if !has_log && !has_timestamps {
+                // Offline managed-key bundle (what `sign: key` writes, as with `cosign
+                // sign-blob --tlog-upload=false`): the key is the only trust. Checked by hand
+                // because `sigstore-verify` rejects a bundle with neither a log entry nor a
+                // timestamp as malformed.
+                verify_offline_dsse(&bundle.content, key, binding)?;
+                return Ok(Verified {
+                    signer_identity: key_hint(key),
+                    issuer: None,
+                    log_entries: Vec::new(),
+                    timestamps: Vec::new(),
+                });
+            }
             let mut policy = PublicKeyVerificationPolicy::new((*key).clone());
             if !has_log {
                 policy = policy.skip_tlog_unsafe();
@@ -722,28 +740,18 @@ fn bound_artifact<'a>(
 ) -> Result<Artifact<'a>, VerifyError> {
     let sha256 = |hex: &str| {
         Sha256Hash::from_hex(&hex.to_ascii_lowercase())
+            .map(Artifact::from)
             .map_err(|e| VerifyError::PayloadMismatch(format!("artifact digest {hex:?}: {e}")))
     };
     match binding {
-        Binding::Artifact(bytes) => return Ok(Artifact::from(bytes)),
-        Binding::ArtifactSha256(hex) => return Ok(sha256(hex)?.into()),
-        Binding::Statement(_) | Binding::SubjectSha256(_) => {}
-    }
-    // Provenance bindings: only an in-toto statement in a DSSE envelope will do.
-    let SignatureContent::DsseEnvelope(dsse) = content else {
-        return Err(VerifyError::Unsupported(
-            "the bundle signs a message digest, not a DSSE in-toto statement".into(),
-        ));
-    };
-    if dsse.payload_type != IN_TOTO_PAYLOAD_TYPE {
-        return Err(VerifyError::Unsupported(format!(
-            "DSSE payload type {:?}",
-            dsse.payload_type
-        )));
-    }
-    let payload = dsse.payload.as_bytes();
-    match binding {
+        Binding::Artifact(bytes) => Ok(Artifact::from(bytes)),
+        Binding::ArtifactSha256(hex) => sha256(hex),
+        Binding::SubjectSha256(hex) => {
+            in_toto_payload(content)?;
+            sha256(hex)
+        }
         Binding::Statement(expected) => {
+            let payload = in_toto_payload(content)?;
             if payload != expected {
                 return Err(VerifyError::PayloadMismatch(
                     "the DSSE payload differs from the statement that was signed".into(),
@@ -758,9 +766,58 @@ fn bound_artifact<'a>(
                 .map(Artifact::from)
                 .ok_or_else(|| VerifyError::Unsupported("no subject has a SHA-256 digest".into()))
         }
-        Binding::SubjectSha256(hex) => Ok(sha256(hex)?.into()),
-        Binding::Artifact(_) | Binding::ArtifactSha256(_) => unreachable_binding(),
     }
+}
+
+/// The statement bytes of a DSSE envelope holding an in-toto statement: the only content a
+/// provenance binding accepts.
+fn in_toto_payload(content: &SignatureContent) -> Result<&[u8], VerifyError> {
+    let SignatureContent::DsseEnvelope(dsse) = content else {
+        return Err(VerifyError::Unsupported(
+            "the bundle signs a message digest, not a DSSE in-toto statement".into(),
+        ));
+    };
+    if dsse.payload_type != IN_TOTO_PAYLOAD_TYPE {
+        return Err(VerifyError::Unsupported(format!(
+            "DSSE payload type {:?}",
+            dsse.payload_type
+        )));
+    }
+    Ok(dsse.payload.as_bytes())
+}
+
+/// The signature over the PAE with `key`, and the statement's binding to the artifact.
+fn verify_offline_dsse(
+    content: &SignatureContent,
+    key: &DerPublicKey,
+    binding: Binding<'_>,
+) -> Result<(), VerifyError> {
+    let SignatureContent::DsseEnvelope(dsse) = content else {
+        return Err(VerifyError::Unsupported(
+            "a managed-key message signature with neither a log entry nor a timestamp".into(),
+        ));
+    };
+    let scheme = SigningScheme::EcdsaP256Sha256;
+    sigstore_sign::crypto::verify_signature(key, &dsse.pae(), &dsse.signature.sig, scheme)
+        .map_err(|e| VerifyError::SignatureInvalid(e.to_string()))?;
+    let subject = match binding {
+        // `bound_artifact` already compared the payload with the statement byte for byte.
+        Binding::Statement(_) => return Ok(()),
+        Binding::SubjectSha256(hex) | Binding::ArtifactSha256(hex) => {
+            Sha256Hash::from_hex(&hex.to_ascii_lowercase())
+                .map_err(|e| VerifyError::PayloadMismatch(format!("digest {hex:?}: {e}")))?
+        }
+        Binding::Artifact(bytes) => sigstore_sign::crypto::sha256(bytes),
+    };
+    let statement: sigstore_sign::types::Statement =
+        serde_json::from_slice(dsse.payload.as_bytes())
+            .map_err(|e| VerifyError::Malformed(format!("in-toto statement: {e}")))?;
+    if !statement.matches_sha256(&subject) {
+        return Err(VerifyError::PayloadMismatch(
+            "no subject of the statement has the artifact's SHA-256".into(),
+        ));
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -840,6 +897,47 @@ mod tests {
         )
         .expect_err("no certificate");
         assert!(matches!(e, VerifyError::WrongMaterial { .. }), "{e}");
+    }
+
+    #[test]
+    fn sigstore_offline_key_bundle_checks_the_subject_digest() {
+        // Regression: an offline `sign: key` bundle verified with `SubjectSha256` (or an
+        // artifact binding) was accepted whatever the digest, as only the signature was checked.
+        let key = SigningKey::from_pem(&key_pem(), None).expect("key");
+        let json =
+            String::from_utf8(sign_with_key(&key, STATEMENT).expect("signed").json).expect("utf8");
+        let root = no_root();
+        let verify = |binding| {
+            verify_bundle(
+                &json,
+                &Expected::PublicKey(key.public_key()),
+                binding,
+                LogPolicy::TimestampsSuffice,
+                &root,
+            )
+        };
+        let subject = "ca978112ca1bbdcafac231b39a23dc4da786eff8147c4e72b9807785afee48bb";
+        verify(Binding::SubjectSha256(subject)).expect("listed subject");
+        verify(Binding::ArtifactSha256(subject)).expect("listed subject as artifact digest");
+        verify(Binding::Artifact(b"a")).expect("the subject's bytes");
+        for binding in [
+            Binding::SubjectSha256(&"0".repeat(64)),
+            Binding::ArtifactSha256(&"0".repeat(64)),
+            Binding::Artifact(b"b"),
+        ] {
+            let e = verify(binding).expect_err("another artifact");
+            assert!(matches!(e, VerifyError::PayloadMismatch(_)), "{e}");
+        }
+    }
+
+    #[test]
+    fn sigstore_pretty_bundle_error_is_not_masked_by_json_lines() {
+        // Regression: a pretty-printed bundle that failed to parse was retried as JSON lines,
+        // so the error said "EOF at line 1" (its lone `{`) instead of what was wrong.
+        let text =
+            "{\n  \"mediaType\": \"application/vnd.dev.sigstore.bundle.v0.3+json\",\n  \"x\": !\n}";
+        let e = parse_bundle(text).expect_err("malformed");
+        assert!(!e.to_string().contains("line 1 column 1"), "{e}");
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! One integration binary: drives the real executable against fakes on 127.0.0.1.
 
 mod common;
+mod conformance;
 mod provenance;
 mod publish;
 mod signing;

@@ -490,8 +490,16 @@ async fn timed_out_post_that_took_effect_is_not_sent_again() {
     assert_eq!(fake.requests("POST", ATTESTATIONS).await.len(), 1);
     assert_eq!(fake.state().attestations.len(), 1);
     assert_eq!(out.out("attestation-id"), Some("1"));
+    // Either our deadline or the HTTP client's own read timeout may fire first on a loaded
+    // machine; what matters is that the POST was checked, not re-sent.
     assert!(
-        out.stdout.contains("no answer within 1000ms"),
+        out.stdout
+            .contains("checking whether it took effect before sending it again"),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout.contains("it did; not sending it again"),
         "{}",
         out.stdout
     );
