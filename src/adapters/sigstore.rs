@@ -3,7 +3,7 @@
 //! Owns the wire: Fulcio (certificate for an ephemeral key), Rekor v1 (`dsse` entry), an
 //! RFC 3161 TSA, trusted roots, signing-key files (PKCS#8 PEM, SEC1 PEM and cosign's encrypted
 //! `ENCRYPTED SIGSTORE PRIVATE KEY`), and verification through `sigstore-verify`. It does not
-//! decide which instance a run signs with (that is `modes::provenance::sign`), and it knows
+//! decide which instance a run signs with (that is `domain::signing::plan_keyless`), and it knows
 //! nothing about GitHub, inputs or outputs.
 //!
 //! [`verify_bundle`] is the one verification entry point; `mode: provenance` uses it to check
@@ -244,41 +244,15 @@ pub fn key_hint(public_key: &DerPublicKey) -> String {
 fn pem_block(text: &str) -> Result<(String, Vec<u8>), KeyError> {
     // Secrets pasted into a repository secret often gain `\r` or surrounding blank lines.
     let normalized = text.replace('\r', "");
-    let (label, der) = pem_rfc7468_decode(normalized.trim())?;
-    Ok((label, der))
-}
-
-fn pem_rfc7468_decode(text: &str) -> Result<(String, Vec<u8>), KeyError> {
-    let first = text.lines().next().ok_or(KeyError::NotPem)?;
-    let label = first
-        .strip_prefix("-----BEGIN ")
-        .and_then(|l| l.strip_suffix("-----"))
-        .ok_or(KeyError::NotPem)?
-        .to_string();
-    let end = format!("-----END {label}-----");
-    let mut body = String::new();
-    let mut ended = false;
-    for line in text.lines().skip(1) {
-        let line = line.trim();
-        if line == end {
-            ended = true;
-            break;
-        }
-        // Encapsulated headers (`Proc-Type: ...`) mean legacy OpenSSL encryption: unsupported.
-        if line.contains(':') {
-            return Err(KeyError::UnsupportedPemType(format!(
-                "{label} (with headers)"
-            )));
-        }
-        body.push_str(line);
+    let block = pem::parse(normalized.trim()).map_err(|_| KeyError::NotPem)?;
+    // Encapsulated headers (`Proc-Type: ...`) mean legacy OpenSSL encryption: unsupported.
+    if block.headers().iter().next().is_some() {
+        return Err(KeyError::UnsupportedPemType(format!(
+            "{} (with headers)",
+            block.tag()
+        )));
     }
-    if !ended {
-        return Err(KeyError::NotPem);
-    }
-    let der = base64::engine::general_purpose::STANDARD
-        .decode(body)
-        .map_err(|_| KeyError::NotPem)?;
-    Ok((label, der))
+    Ok((block.tag().to_string(), block.into_contents()))
 }
 
 fn open_cosign_key(json_bytes: &[u8], password: &str) -> Result<Vec<u8>, KeyError> {
