@@ -51,7 +51,9 @@ fn relativize(pattern: &str, workspace: &str) -> Result<String, String> {
             Some(rest) if !ws.is_empty() => p = rest.to_string(),
             _ => {
                 return Err(format!(
-                    "pattern {pattern:?} is an absolute path outside the workspace {workspace:?}"
+                    "pattern {pattern:?} is an absolute path outside the workspace {workspace:?}; \
+                     use a path relative to the workspace (a container action sees the workspace \
+                     at GITHUB_WORKSPACE, not at the runner's host path)"
                 ))
             }
         }
