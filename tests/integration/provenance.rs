@@ -984,3 +984,62 @@ fn action_yml_declares_every_input_and_output() {
         assert!(outputs.contains(name), "action.yml lacks output '{name}'");
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// Failure codes that only the environment can produce.
+
+#[test]
+fn sign_key_without_signing_key_is_missing_input() {
+    let ws = Workspace::new();
+    dist(&ws);
+    let out = release(&ws, "v1.0.0")
+        .input("subject-path", "dist/*")
+        .input("sign", "key")
+        .run();
+    out.assert_failure("missing_input");
+    assert!(out.stdout.contains("signing-key"), "{}", out.stdout);
+}
+
+#[test]
+fn subject_that_fails_to_read_is_subject_unreadable() {
+    // A listed regular file whose read fails: /proc/self/mem errors (EIO) at offset 0.
+    let ws = Workspace::new();
+    dist(&ws);
+    std::os::unix::fs::symlink("/proc/self/mem", ws.path().join("dist/broken.bin"))
+        .expect("symlink");
+    let out = release(&ws, "v1.0.0").input("subject-path", "dist/*").run();
+    out.assert_failure("subject_unreadable");
+    assert!(out.stdout.contains("dist/broken.bin"), "{}", out.stdout);
+}
+
+#[test]
+fn oidc_endpoint_that_does_not_answer_is_oidc_token_failed() {
+    let ws = Workspace::new();
+    dist(&ws);
+    let out = release(&ws, "v1.0.0")
+        .input("subject-path", "dist/*")
+        .env(
+            "ACTIONS_ID_TOKEN_REQUEST_URL",
+            "http://127.0.0.1:9/token?x=1",
+        )
+        .env("ACTIONS_ID_TOKEN_REQUEST_TOKEN", "request-token-secret")
+        .run();
+    out.assert_failure("oidc_token_failed");
+    let stdout_without_masks: String = out
+        .stdout
+        .lines()
+        .filter(|l| !l.starts_with("::add-mask::"))
+        .collect();
+    assert!(!stdout_without_masks.contains("request-token-secret"));
+}
+
+#[test]
+fn audit_directory_blocked_by_a_file_is_write_failed() {
+    // `docs/reports` exists as a file: the day's directory cannot be created.
+    let ws = Workspace::new();
+    dist(&ws);
+    ws.write("docs/reports", b"not a directory");
+    let out = release(&ws, "v1.0.0").input("subject-path", "dist/*").run();
+    out.assert_failure("write_failed");
+    assert_eq!(ws.read("docs/reports"), "not a directory");
+}
