@@ -7,6 +7,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/slsa-target}"
 scripts/setup-test-tools.sh
+# The signing tests verify our bundles with sigstore-python from the venv set up above.
+export SLSA_TEST_PYTHON="${SLSA_TEST_PYTHON:-${SLSA_TOOLS:-$HOME/.cache/slsa-provenance-action}/venv/bin/python}"
 
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
