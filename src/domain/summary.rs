@@ -20,7 +20,6 @@ pub struct SigningFacts {
     pub tlog_entry: Option<String>,
     /// RFC 3161 timestamp, RFC 3339.
     pub timestamp: Option<String>,
-    pub bundle_path: String,
 }
 
 #[derive(Debug, Default, Clone)]

@@ -254,7 +254,6 @@ impl Run<'_> {
             actions,
         })
         .await?;
-        let mut bundle_rel = None;
         if let Some(s) = &signed {
             let rel = self.run_dir().join("provenance.sigstore.json");
             files::write_atomic(&self.ws(&rel), &s.bundle_json).reason(
@@ -263,7 +262,6 @@ impl Run<'_> {
             )?;
             written.push(rel_string(&rel));
             set(actions, "bundle-path", &rel_string(&rel))?;
-            bundle_rel = Some(rel);
         }
 
         let published = match &signed {
@@ -315,7 +313,6 @@ impl Run<'_> {
                 .or(base.artifact_url.clone()),
             ..base
         };
-        let _ = bundle_rel;
         let manifest_rel = self.merge_manifest(entry)?;
         written.push(rel_string(&manifest_rel));
 

@@ -90,7 +90,6 @@ fn sign_with_key(req: &SignRequest<'_>) -> Result<Signed> {
             issuer: None,
             tlog_entry: None,
             timestamp: None,
-            bundle_path: String::new(),
         },
     })
 }
@@ -197,7 +196,6 @@ async fn sign_keyless(req: &SignRequest<'_>) -> Result<Signed> {
             issuer: verified.issuer.or(Some(issuer)),
             tlog_entry,
             timestamp,
-            bundle_path: String::new(),
         },
     })
 }
