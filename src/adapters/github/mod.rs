@@ -1,4 +1,6 @@
-//! GitHub's REST API for publishing: the attestations API and release assets and notes.
+//! GitHub's REST API: the client core (transport, retries, errors), one file per resource.
+//!
+//! Resources: [`releases`] (releases, assets, notes), [`attestations`] (the attestations API).
 //!
 //! `octocrab` is the HTTP transport (its retry layer is deliberately not compiled in); this
 //! module builds every request itself, applies the retry policy of `domain::retry`, and turns
@@ -24,7 +26,6 @@ use std::time::{Duration, Instant};
 use http::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE};
 use http::{HeaderMap, HeaderValue, Method};
 use octocrab::Octocrab;
-use serde::Deserialize;
 use serde_json::Value;
 
 use crate::adapters::context::RunEnv;
@@ -156,40 +157,11 @@ impl fmt::Display for ApiError {
 
 pub type ApiResult<T> = std::result::Result<T, ApiError>;
 
-#[derive(Debug, Clone, Deserialize)]
-pub struct Release {
-    pub id: u64,
-    #[serde(default)]
-    pub tag_name: String,
-    #[serde(default)]
-    pub draft: bool,
-    #[serde(default)]
-    pub body: Option<String>,
-    /// `https://uploads.github.com/repos/o/r/releases/1/assets{?name,label}`.
-    pub upload_url: String,
-    #[serde(default)]
-    pub html_url: String,
-}
+pub mod attestations;
+pub mod releases;
 
-#[derive(Debug, Clone, Deserialize)]
-pub struct Asset {
-    pub id: u64,
-    pub name: String,
-    /// `uploaded` when complete; `starter`/`new` for a half-finished upload.
-    #[serde(default)]
-    pub state: String,
-    #[serde(default)]
-    pub size: u64,
-    #[serde(default)]
-    pub browser_download_url: String,
-}
-
-/// An attestation as the API reports it.
-#[derive(Debug, Clone)]
-pub struct StoredAttestation {
-    /// Absent when we only found it by listing and the listing carried no id.
-    pub id: Option<u64>,
-}
+pub use attestations::StoredAttestation;
+pub use releases::{Asset, Release};
 
 /// One HTTP answer, fully read.
 #[derive(Debug)]
@@ -469,82 +441,6 @@ impl<'a> GitHub<'a> {
         }
     }
 
-    /// `POST /repos/{owner}/{repo}/attestations` with `{"bundle": ...}`.
-    pub async fn create_attestation(
-        &self,
-        repository: &str,
-        bundle: &Value,
-        subject_sha256: &str,
-    ) -> ApiResult<StoredAttestation> {
-        let body = serde_json::json!({ "bundle": bundle }).to_string();
-        let req = self.api(
-            Method::POST,
-            &format!("/repos/{}/attestations", encode_path(repository)),
-            Body::Json(body),
-        );
-        let check = || self.find_attestation(repository, bundle, subject_sha256);
-        match self.call(&req, Idempotency::NonIdempotent, check).await? {
-            Landed::AlreadyDone(found) => Ok(found),
-            Landed::Answered(a) if a.success() => {
-                let v: Value = a.json()?;
-                Ok(StoredAttestation {
-                    id: v.get("id").and_then(Value::as_u64),
-                })
-            }
-            Landed::Answered(a) => Err(a.into_error()),
-        }
-    }
-
-    /// The attestation with exactly this bundle, among those stored for the subject digest.
-    pub async fn find_attestation(
-        &self,
-        repository: &str,
-        bundle: &Value,
-        subject_sha256: &str,
-    ) -> ApiResult<Option<StoredAttestation>> {
-        let req = self.api(
-            Method::GET,
-            &format!(
-                "/repos/{}/attestations/sha256:{subject_sha256}?per_page={PER_PAGE}",
-                encode_path(repository)
-            ),
-            Body::None,
-        );
-        let a = self.fetch(&req).await?;
-        if a.status == 404 {
-            return Ok(None);
-        }
-        if !a.success() {
-            return Err(a.into_error());
-        }
-        let v: Value = a.json()?;
-        let found = v
-            .get("attestations")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-            .find(|item| item.get("bundle").is_some_and(|b| same_bundle(b, bundle)));
-        Ok(found.map(|item| StoredAttestation {
-            id: item.get("id").and_then(Value::as_u64),
-        }))
-    }
-
-    /// `GET /repos/{owner}/{repo}/releases/tags/{tag}`; `None` on 404 (no release, or a draft).
-    pub async fn release_by_tag(&self, repository: &str, tag: &str) -> ApiResult<Option<Release>> {
-        let route = format!(
-            "/repos/{}/releases/tags/{}",
-            encode_path(repository),
-            encode_path(tag)
-        );
-        self.get_optional(&route).await
-    }
-
-    /// `GET /repos/{owner}/{repo}/releases/{id}` (finds drafts too); `None` on 404.
-    pub async fn release_by_id(&self, repository: &str, id: u64) -> ApiResult<Option<Release>> {
-        let route = format!("/repos/{}/releases/{id}", encode_path(repository));
-        self.get_optional(&route).await
-    }
-
     async fn get_optional<T: serde::de::DeserializeOwned>(
         &self,
         route: &str,
@@ -558,136 +454,10 @@ impl<'a> GitHub<'a> {
             _ => Err(a.into_error()),
         }
     }
-
-    /// Every asset of a release (paged).
-    pub async fn list_assets(&self, repository: &str, release_id: u64) -> ApiResult<Vec<Asset>> {
-        let mut all = Vec::new();
-        for page in 1..=MAX_ASSET_PAGES {
-            let route = format!(
-                "/repos/{}/releases/{release_id}/assets?per_page={PER_PAGE}&page={page}",
-                encode_path(repository)
-            );
-            let a = self
-                .fetch(&self.api(Method::GET, &route, Body::None))
-                .await?;
-            if !a.success() {
-                return Err(a.into_error());
-            }
-            let assets: Vec<Asset> = a.json()?;
-            let n = assets.len();
-            all.extend(assets);
-            if n < PER_PAGE {
-                break;
-            }
-        }
-        Ok(all)
-    }
-
-    /// `DELETE /repos/{owner}/{repo}/releases/assets/{id}`; an asset already gone is fine.
-    pub async fn delete_asset(&self, repository: &str, asset_id: u64) -> ApiResult<()> {
-        let route = format!(
-            "/repos/{}/releases/assets/{asset_id}",
-            encode_path(repository)
-        );
-        let a = self
-            .fetch(&self.api(Method::DELETE, &route, Body::None))
-            .await?;
-        if a.success() || a.status == 404 {
-            Ok(())
-        } else {
-            Err(a.into_error())
-        }
-    }
-
-    /// POST the content to the release's own `upload_url`. After a timeout or 5xx, a complete
-    /// asset of that name and size is taken as ours; a half-finished one (state `starter` or
-    /// `new`, which GitHub leaves behind) is deleted before sending again.
-    pub async fn upload_asset(
-        &self,
-        repository: &str,
-        release: &Release,
-        name: &str,
-        content: Vec<u8>,
-    ) -> ApiResult<Asset> {
-        let template = release
-            .upload_url
-            .split('{')
-            .next()
-            .unwrap_or(&release.upload_url);
-        let mut url = url::Url::parse(template).map_err(|e| {
-            ApiError::BadAnswer(format!("release upload_url {template:?} is not a URL: {e}"))
-        })?;
-        url.query_pairs_mut().clear().append_pair("name", name);
-        let size = content.len() as u64;
-        let req = Request {
-            label: format!("POST {}", url.path()),
-            method: Method::POST,
-            url: url.to_string(),
-            body: Body::Bytes {
-                content_type: "application/octet-stream",
-                data: content,
-            },
-        };
-        let check = || async move {
-            let assets = self.list_assets(repository, release.id).await?;
-            for a in assets.into_iter().filter(|a| a.name == name) {
-                if a.state == "uploaded" && a.size == size {
-                    return Ok(Some(a));
-                }
-                (self.log)(&format!(
-                    "GitHub API: deleting the half-uploaded asset {name} (state {:?})",
-                    a.state
-                ));
-                self.delete_asset(repository, a.id).await?;
-            }
-            Ok(None)
-        };
-        match self.call(&req, Idempotency::NonIdempotent, check).await? {
-            Landed::AlreadyDone(asset) => Ok(asset),
-            Landed::Answered(a) if a.success() => a.json(),
-            Landed::Answered(a) => Err(a.into_error()),
-        }
-    }
-
-    /// `PATCH /repos/{owner}/{repo}/releases/{id}` with the whole new body: idempotent.
-    pub async fn update_release_body(
-        &self,
-        repository: &str,
-        release_id: u64,
-        body: &str,
-    ) -> ApiResult<Release> {
-        let route = format!("/repos/{}/releases/{release_id}", encode_path(repository));
-        let json = serde_json::json!({ "body": body }).to_string();
-        let a = self
-            .fetch(&self.api(Method::PATCH, &route, Body::Json(json)))
-            .await?;
-        if a.success() {
-            a.json()
-        } else {
-            Err(a.into_error())
-        }
-    }
-}
-
-/// Whether a bundle GitHub lists is the one we posted: equal JSON, or (should GitHub have
-/// re-serialized it) the same DSSE payload and signature, which no other signing produces.
-fn same_bundle(listed: &Value, ours: &Value) -> bool {
-    if listed == ours {
-        return true;
-    }
-    let key = |b: &Value| {
-        let payload = b.pointer("/dsseEnvelope/payload")?.as_str()?.to_string();
-        let sig = b
-            .pointer("/dsseEnvelope/signatures/0/sig")?
-            .as_str()?
-            .to_string();
-        Some((payload, sig))
-    };
-    matches!((key(listed), key(ours)), (Some(a), Some(b)) if a == b)
 }
 
 /// Percent-encode a path made of segments, keeping `/` between them.
-fn encode_path(s: &str) -> String {
+pub(crate) fn encode_path(s: &str) -> String {
     let mut o = String::with_capacity(s.len());
     for b in s.bytes() {
         if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b'/') {
@@ -716,26 +486,6 @@ fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn listed_bundle_matches_on_signature_when_reserialized() {
-        let ours = serde_json::json!({
-            "mediaType": "application/vnd.dev.sigstore.bundle.v0.3+json",
-            "verificationMaterial": {"publicKey": {"hint": "k"}},
-            "dsseEnvelope": {"payload": "cGF5", "payloadType": "application/vnd.in-toto+json",
-                             "signatures": [{"sig": "c2ln", "keyid": ""}]}
-        });
-        let mut listed = ours.clone();
-        listed["verificationMaterial"] =
-            serde_json::json!({"publicKey": {"hint": "k"}, "tlogEntries": []});
-        assert!(same_bundle(&listed, &ours));
-        listed["dsseEnvelope"]["signatures"][0]["sig"] = "b3RoZXI=".into();
-        assert!(!same_bundle(&listed, &ours));
-        assert!(!same_bundle(
-            &serde_json::json!({}),
-            &serde_json::json!({"a": 1})
-        ));
-    }
 
     #[test]
     fn paths_are_encoded_but_keep_slashes() {
