@@ -91,6 +91,32 @@ pub struct ManifestEntry {
     pub bundle_sha256: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub signer_identity: Option<String>,
+    /// Wall time of the provenance run, start to manifest write.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub duration_ms: Option<u64>,
+    /// Set by `mode: validate`: `passed` | `failed` (| `unsigned` when allowed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub validation_status: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub validated_at: Option<String>,
+    /// Set by `mode: notify` (seed 002 §2): the failure reached Slack.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notify_slack: Option<bool>,
+    /// 1 when the notify function answered `{"delivered": false}` (seed 002 §2).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub slack_retry: Option<u32>,
+    /// The fallback issue opened for this run (dedupe key with the body marker).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub issue_number: Option<u64>,
+    /// Validation failed and the run is queued for re-provenance (seed 002 §3).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub requeue: Option<bool>,
+    /// Set by `mode: recover` while it acts, cleared after (seed 002 §3 guard).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rerun_in_progress: Option<bool>,
+    /// The tag a rollback release rolls back (`status: rollback`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rollback_of: Option<String>,
     /// Fields written by other tools or later versions: kept as they are.
     #[serde(flatten)]
     pub extra: BTreeMap<String, Value>,
@@ -277,6 +303,15 @@ mod tests {
             subjects: Some(1),
             bundle_sha256: None,
             signer_identity: None,
+            duration_ms: None,
+            validation_status: None,
+            validated_at: None,
+            notify_slack: None,
+            slack_retry: None,
+            issue_number: None,
+            requeue: None,
+            rerun_in_progress: None,
+            rollback_of: None,
             extra: BTreeMap::new(),
         }
     }

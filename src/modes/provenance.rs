@@ -444,6 +444,15 @@ impl Run<'_> {
             subjects: None,
             bundle_sha256: None,
             signer_identity: None,
+            duration_ms: None,
+            validation_status: None,
+            validated_at: None,
+            notify_slack: None,
+            slack_retry: None,
+            issue_number: None,
+            requeue: None,
+            rerun_in_progress: None,
+            rollback_of: None,
             extra: Default::default(),
         }
     }
