@@ -10,7 +10,7 @@ pub mod inputs;
 pub mod modes;
 pub mod secret;
 
-use std::collections::BTreeMap;
+use std::ffi::OsString;
 use std::path::PathBuf;
 
 use adapters::actions::Actions;
@@ -30,13 +30,14 @@ Outputs go to $GITHUB_OUTPUT, the summary to $GITHUB_STEP_SUMMARY (stdout when u
 ";
 
 /// Everything but the process exit: inputs -> mode -> outputs.
+/// `vars` and `args` come as the OS gave them; `RawInputs` and `RunEnv` decode them.
 pub fn run(
-    vars: BTreeMap<String, String>,
-    args: &[String],
+    vars: Vec<(OsString, OsString)>,
+    args: &[OsString],
     cwd: PathBuf,
     actions: &mut Actions,
 ) -> Result<()> {
-    let (raw, invocation) = RawInputs::collect(vars.clone(), args)?;
+    let (raw, invocation) = RawInputs::collect(vars.iter().map(|(k, v)| (k, v)), args)?;
     if invocation == Invocation::Help {
         actions.info(USAGE);
         return Ok(());
@@ -51,7 +52,7 @@ pub fn run(
     let started_on = chrono::Utc::now();
     match mode {
         Mode::Provenance => {
-            let env = RunEnv::from_vars(vars, cwd)?;
+            let env = RunEnv::from_os(vars, cwd)?;
             let rt = tokio::runtime::Builder::new_multi_thread()
                 .worker_threads(2)
                 .enable_all()

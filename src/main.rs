@@ -1,22 +1,16 @@
 //! The only exit point: run, then map a typed failure to `::error::`, the `failure-reason`
 //! output, a summary section, and exit code 1.
 
-use std::collections::BTreeMap;
+use std::ffi::OsString;
 use std::process::ExitCode;
 
 use slsa_provenance_action::adapters::actions::Actions;
 use slsa_provenance_action::domain::summary;
 
 fn main() -> ExitCode {
-    let vars: BTreeMap<String, String> = std::env::vars_os()
-        .map(|(k, v)| {
-            (
-                k.to_string_lossy().into_owned(),
-                v.to_string_lossy().into_owned(),
-            )
-        })
-        .collect();
-    let args: Vec<String> = std::env::args().skip(1).collect();
+    // As the OS gave them: a value that is not UTF-8 is a typed failure later, never a panic.
+    let vars: Vec<(OsString, OsString)> = std::env::vars_os().collect();
+    let args: Vec<OsString> = std::env::args_os().skip(1).collect();
     let cwd = std::env::current_dir().unwrap_or_else(|_| ".".into());
     let mut actions = Actions::from_env();
     match slsa_provenance_action::run(vars, &args, cwd, &mut actions) {

@@ -4,6 +4,10 @@
 //! Inside the container the workspace belongs to another uid, so every call passes
 //! `-c safe.directory=*` instead of relying on the runner image's git config. Arguments are
 //! passed as argv (never through a shell); tags are validated before they get here.
+//!
+//! git runs in a cleared environment: only [`GIT_ENV`] is passed on from ours, so no token,
+//! secret input or `GIT_DIR`-style redirection reaches it, and `LC_ALL=C` keeps its messages in
+//! English, since [`describe_exact`] reads them.
 
 use std::path::Path;
 use std::process::Command;
@@ -12,14 +16,26 @@ use std::process::Command;
 #[derive(Debug)]
 pub struct GitError(pub String);
 
+/// What git needs from our environment: where programs are, and where its config and
+/// temporary files live.
+pub const GIT_ENV: &[&str] = &["PATH", "HOME", "XDG_CONFIG_HOME", "TMPDIR"];
+
 fn git(workspace: &Path, args: &[&str]) -> Result<Option<String>, GitError> {
-    let out = Command::new("git")
+    let mut cmd = Command::new("git");
+    cmd.env_clear();
+    for name in GIT_ENV {
+        if let Some(v) = std::env::var_os(name) {
+            cmd.env(name, v);
+        }
+    }
+    let out = cmd
+        .env("LC_ALL", "C")
+        .env("GIT_TERMINAL_PROMPT", "0")
         .arg("-c")
         .arg("safe.directory=*")
         .arg("-C")
         .arg(workspace)
         .args(args)
-        .env("GIT_TERMINAL_PROMPT", "0")
         .output()
         .map_err(|e| GitError(format!("cannot run git: {e}")))?;
     if !out.status.success() {

@@ -15,12 +15,8 @@ use crate::error::{Failure, FailureReason, Result};
 use crate::secret::Secret;
 
 pub async fn request_token(req: &OidcRequest, audience: &str) -> Result<Secret> {
-    let mut url = url::Url::parse(&req.url).map_err(|e| {
-        Failure::new(
-            FailureReason::OidcTokenFailed,
-            format!("ACTIONS_ID_TOKEN_REQUEST_URL is not a URL: {e}"),
-        )
-    })?;
+    // Checked when the environment was read: https://, or http:// to a loopback host.
+    let mut url = req.url.clone();
     url.query_pairs_mut().append_pair("audience", audience);
     let client = reqwest::Client::builder()
         .timeout(Duration::from_secs(30))

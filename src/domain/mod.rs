@@ -13,3 +13,4 @@ pub mod statement;
 pub mod subjects;
 pub mod summary;
 pub mod tag;
+pub mod transport;

@@ -6,13 +6,18 @@
 //! so `INPUT_SUBJECT_PATH` is accepted too (the runner's spelling wins if both are set), and so
 //! are `--subject-path value` arguments (which win over both). Values are trimmed; empty means
 //! unset. The runner does not enforce `required: true`: we do, here.
-//! This module reads nothing but what it is handed: `main` passes the environment and argv.
+//! This module reads nothing but what it is handed: `main` passes the environment and argv as
+//! the OS gave them (`OsString`), so a value that is not UTF-8 is an `invalid_input` naming the
+//! input or argument, never a panic. Secret inputs (`signing-key`, `signing-key-password`,
+//! `github-token`) are held as [`Secret`] from here on: `RawInputs`' `Debug` cannot show them.
 
 use std::collections::BTreeMap;
+use std::ffi::OsStr;
 
 use serde::Deserialize;
 
 use crate::error::{Failure, FailureReason, Result};
+use crate::secret::Secret;
 
 /// Every input name the action knows, in `action.yml` order.
 pub const KNOWN_INPUTS: &[&str] = &[
@@ -47,13 +52,13 @@ pub struct RawInputs {
     pub tag: Option<String>,
     pub reports_dir: Option<String>,
     pub sign: Option<String>,
-    pub signing_key: Option<String>,
-    pub signing_key_password: Option<String>,
+    pub signing_key: Option<Secret>,
+    pub signing_key_password: Option<Secret>,
     pub fulcio_url: Option<String>,
     pub rekor_url: Option<String>,
     pub tsa_url: Option<String>,
     pub trusted_root: Option<String>,
-    pub github_token: Option<String>,
+    pub github_token: Option<Secret>,
     pub attest: Option<String>,
     pub upload_release_asset: Option<String>,
     pub release_notes: Option<String>,
@@ -76,17 +81,43 @@ fn normalize(name: &str) -> String {
 
 impl RawInputs {
     /// Collect from `INPUT_*` variables and argv (`[mode] --name value | --name=value`).
-    pub fn collect(
-        env: impl IntoIterator<Item = (String, String)>,
-        args: &[String],
-    ) -> Result<(Self, Invocation)> {
+    /// Variables other than `INPUT_*` are ignored here (see `adapters::context`).
+    pub fn collect<K, V, A>(
+        env: impl IntoIterator<Item = (K, V)>,
+        args: &[A],
+    ) -> Result<(Self, Invocation)>
+    where
+        K: AsRef<OsStr>,
+        V: AsRef<OsStr>,
+        A: AsRef<OsStr>,
+    {
         // Pass 1: the runner's hyphenated spelling; pass 2: underscores only fill gaps.
         let mut hyphenated = BTreeMap::new();
         let mut underscored = BTreeMap::new();
         for (k, v) in env {
+            let (k, v) = (k.as_ref(), v.as_ref());
+            let Some(k) = k.to_str() else {
+                if k.to_string_lossy().starts_with("INPUT_") {
+                    return Err(Failure::new(
+                        FailureReason::InvalidInput,
+                        format!(
+                            "the name of the variable {:?} is not valid UTF-8",
+                            k.to_string_lossy()
+                        ),
+                    ));
+                }
+                continue;
+            };
             let Some(name) = k.strip_prefix("INPUT_") else {
                 continue;
             };
+            // Never echo the value: it may be a secret.
+            let v = v.to_str().ok_or_else(|| {
+                Failure::new(
+                    FailureReason::InvalidInput,
+                    format!("input '{}' ({k}) is not valid UTF-8", normalize(name)),
+                )
+            })?;
             let v = v.trim().to_string();
             if v.is_empty() {
                 continue;
@@ -100,6 +131,18 @@ impl RawInputs {
         let mut map = underscored;
         map.extend(hyphenated);
 
+        let args = args
+            .iter()
+            .enumerate()
+            .map(|(i, a)| {
+                a.as_ref().to_str().map(String::from).ok_or_else(|| {
+                    Failure::new(
+                        FailureReason::InvalidInput,
+                        format!("command-line argument {} is not valid UTF-8", i + 1),
+                    )
+                })
+            })
+            .collect::<Result<Vec<String>>>()?;
         let mut invocation = Invocation::Run;
         let mut i = 0;
         while i < args.len() {
@@ -198,6 +241,8 @@ pub use provenance::{ProvenanceInputs, SignMode};
 mod tests {
     use super::*;
 
+    const NO_ARGS: &[&str] = &[];
+
     fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
         pairs
             .iter()
@@ -212,7 +257,7 @@ mod tests {
                 ("INPUT_SUBJECT-PATH", " dist/* "),
                 ("INPUT_REPORTS_DIR", "out"),
             ]),
-            &[],
+            NO_ARGS,
         )
         .expect("collect");
         assert_eq!(raw.subject_path.as_deref(), Some("dist/*"));
@@ -227,7 +272,7 @@ mod tests {
                 ("INPUT_SUBJECT_PATH", "x"),
                 ("INPUT_SUBJECT-PATH", "y"),
             ]),
-            &["provenance".into(), "--tag".into(), "b".into()],
+            &["provenance", "--tag", "b"],
         )
         .expect("collect");
         assert_eq!(raw.subject_path.as_deref(), Some("y"));
@@ -237,9 +282,11 @@ mod tests {
 
     #[test]
     fn empty_means_unset_and_unknown_is_reported() {
-        let (raw, _) =
-            RawInputs::collect(env(&[("INPUT_TAG", "   "), ("INPUT_COLOUR", "red")]), &[])
-                .expect("collect");
+        let (raw, _) = RawInputs::collect(
+            env(&[("INPUT_TAG", "   "), ("INPUT_COLOUR", "red")]),
+            NO_ARGS,
+        )
+        .expect("collect");
         assert_eq!(raw.tag, None);
         assert_eq!(raw.unknown, vec!["colour".to_string()]);
     }
@@ -260,5 +307,82 @@ mod tests {
         assert!(e
             .message
             .contains("provenance, validate, notify, recover, report"));
+    }
+
+    #[test]
+    fn debug_of_raw_inputs_shows_no_secret() {
+        let (raw, _) = RawInputs::collect(
+            env(&[
+                (
+                    "INPUT_SIGNING-KEY",
+                    "-----BEGIN PRIVATE KEY-----\nSENTINELKEYBODY\n",
+                ),
+                ("INPUT_SIGNING_KEY_PASSWORD", "SENTINELPASSWORD"),
+                ("INPUT_TAG", "v1.0.0"),
+            ]),
+            &["--github-token", "SENTINELTOKEN"],
+        )
+        .expect("collect");
+        let shown = format!("{raw:?} {raw:#?}");
+        for secret in ["SENTINELKEYBODY", "SENTINELPASSWORD", "SENTINELTOKEN"] {
+            assert!(!shown.contains(secret), "{secret} in {shown}");
+        }
+        assert!(
+            shown.contains("v1.0.0"),
+            "non-secret inputs stay visible: {shown}"
+        );
+        assert_eq!(
+            raw.github_token.as_ref().map(Secret::expose),
+            Some("SENTINELTOKEN")
+        );
+        assert_eq!(
+            raw.signing_key_password.as_ref().map(Secret::expose),
+            Some("SENTINELPASSWORD")
+        );
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn non_utf8_input_value_is_invalid_input_naming_it_without_echoing_it() {
+        use std::ffi::OsString;
+        use std::os::unix::ffi::OsStringExt;
+        let value = OsString::from_vec(b"v1.0\xff-SENTINEL".to_vec());
+        let e = RawInputs::collect([(OsString::from("INPUT_TAG"), value)], NO_ARGS)
+            .expect_err("not UTF-8");
+        assert_eq!(e.reason, FailureReason::InvalidInput);
+        assert!(e.message.contains("'tag'"), "{}", e.message);
+        assert!(!e.message.contains("SENTINEL"), "{}", e.message);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn non_utf8_argument_is_invalid_input_naming_its_position() {
+        use std::ffi::OsString;
+        use std::os::unix::ffi::OsStringExt;
+        let args = [
+            OsString::from("provenance"),
+            OsString::from("--tag"),
+            OsString::from_vec(b"\xfe\xff".to_vec()),
+        ];
+        let e = RawInputs::collect(env(&[]), &args).expect_err("not UTF-8");
+        assert_eq!(e.reason, FailureReason::InvalidInput);
+        assert!(e.message.contains("argument 3"), "{}", e.message);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn non_utf8_variables_that_are_not_inputs_are_ignored_here() {
+        use std::ffi::OsString;
+        use std::os::unix::ffi::OsStringExt;
+        let (raw, _) = RawInputs::collect(
+            [
+                (OsString::from("LS_COLORS"), OsString::from_vec(vec![0xff])),
+                (OsString::from_vec(vec![0xff]), OsString::from("x")),
+                (OsString::from("INPUT_TAG"), OsString::from("v2")),
+            ],
+            NO_ARGS,
+        )
+        .expect("collect");
+        assert_eq!(raw.tag.as_deref(), Some("v2"));
     }
 }

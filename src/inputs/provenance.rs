@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 
 use super::{parse_bool, RawInputs};
+use crate::domain::transport;
 use crate::error::{Failure, FailureReason, Result};
 use crate::secret::Secret;
 
@@ -46,12 +47,13 @@ pub(crate) fn parse_url(name: &str, v: Option<&str>) -> Result<Option<url::Url>>
                 format!("input '{name}' is not a URL ({e}): {s:?}"),
             )
         })?;
-        if !matches!(u.scheme(), "https" | "http") {
-            return Err(Failure::new(
+        // The OIDC token (Fulcio) and signatures travel on these: TLS unless loopback.
+        transport::check_token_url(&u).map_err(|why| {
+            Failure::new(
                 FailureReason::InvalidInput,
-                format!("input '{name}' must be an http(s) URL, got {s:?}"),
-            ));
-        }
+                format!("input '{name}' {why}, got {}", transport::shown(&u)),
+            )
+        })?;
         Ok(u)
     })
     .transpose()
@@ -119,13 +121,13 @@ impl ProvenanceInputs {
             tag: raw.tag.clone(),
             reports_dir,
             sign,
-            signing_key: raw.signing_key.clone().map(Secret::new),
-            signing_key_password: raw.signing_key_password.clone().map(Secret::new),
+            signing_key: raw.signing_key.clone(),
+            signing_key_password: raw.signing_key_password.clone(),
             fulcio_url: parse_url("fulcio-url", raw.fulcio_url.as_deref())?,
             rekor_url: parse_url("rekor-url", raw.rekor_url.as_deref())?,
             tsa_url: parse_url("tsa-url", raw.tsa_url.as_deref())?,
             trusted_root: raw.trusted_root.clone(),
-            github_token: raw.github_token.clone().map(Secret::new),
+            github_token: raw.github_token.clone(),
             attest: parse_bool("attest", raw.attest.as_deref(), true)?,
             upload_release_asset: parse_bool(
                 "upload-release-asset",
@@ -170,6 +172,31 @@ mod tests {
             ..Default::default()
         };
         let e = ProvenanceInputs::from_raw(&raw).expect_err("escape");
+        assert_eq!(e.reason, FailureReason::InvalidInput);
+    }
+
+    #[test]
+    fn sigstore_urls_in_clear_text_are_accepted_only_for_loopback() {
+        for name in ["fulcio-url", "rekor-url", "tsa-url"] {
+            let e = parse_url(name, Some("http://fulcio.example.com/api")).expect_err(name);
+            assert_eq!(e.reason, FailureReason::InvalidInput);
+            assert!(
+                e.message.contains(&format!("input '{name}'")),
+                "{}",
+                e.message
+            );
+            let e = parse_url(name, Some("http://127.0.0.1.evil.com/")).expect_err(name);
+            assert_eq!(e.reason, FailureReason::InvalidInput);
+        }
+        for ok in [
+            "https://fulcio.example.com",
+            "http://127.0.0.1:3000",
+            "http://[::1]:8080",
+            "http://localhost:1",
+        ] {
+            assert!(parse_url("fulcio-url", Some(ok)).expect(ok).is_some());
+        }
+        let e = parse_url("tsa-url", Some("ftp://127.0.0.1/")).expect_err("ftp");
         assert_eq!(e.reason, FailureReason::InvalidInput);
     }
 }

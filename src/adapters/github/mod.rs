@@ -67,12 +67,16 @@ impl GitHubConfig {
                 format!("GITHUB_API_URL is not a URL ({e}): {api_url:?}"),
             )
         })?;
-        if !matches!(parsed.scheme(), "http" | "https") || parsed.host().is_none() {
-            return Err(Failure::new(
+        // The token travels on it: TLS unless loopback (`domain::transport`).
+        crate::domain::transport::check_token_url(&parsed).map_err(|why| {
+            Failure::new(
                 FailureReason::MissingContext,
-                format!("GITHUB_API_URL must be an http(s) URL, got {api_url:?}"),
-            ));
-        }
+                format!(
+                    "GITHUB_API_URL {why}, got {}",
+                    crate::domain::transport::shown(&parsed)
+                ),
+            )
+        })?;
         let number = |name: &str, default: f64| -> Result<f64> {
             match env.get(name) {
                 None => Ok(default),
