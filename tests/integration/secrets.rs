@@ -250,6 +250,7 @@ fn oidc_request_url_in_clear_text_to_a_remote_host_sends_no_token() {
             "SENTINEL0ID0TOKEN0REQUEST",
         )
         .run();
+    assert_eq!(proxy.requests(), Vec::<String>::new(), "nothing was sent");
     out.assert_failure("missing_context");
     assert!(
         out.stdout
@@ -257,7 +258,6 @@ fn oidc_request_url_in_clear_text_to_a_remote_host_sends_no_token() {
         "{}",
         out.stdout
     );
-    assert_eq!(proxy.requests(), Vec::<String>::new(), "nothing was sent");
     assert!(!visible(&out).contains("SENTINEL0ID0TOKEN0REQUEST"));
 }
 
@@ -326,6 +326,7 @@ fn sigstore_urls_in_clear_text_to_loopback_are_accepted() {
 #[test]
 fn github_api_url_in_clear_text_to_a_remote_host_is_missing_context() {
     // Regression: GITHUB_API_URL=http://<remote> would have carried the token in clear text.
+    // (octocrab ignores HTTP_PROXY, so a recorder cannot observe it; the code is the witness.)
     let ws = Workspace::new();
     ws.write("dist/app.tar.gz", b"tarball bytes");
     let out = ws
@@ -333,6 +334,7 @@ fn github_api_url_in_clear_text_to_a_remote_host_is_missing_context() {
         .release_event("v1.0.0")
         .env("GITHUB_SHA", SHA)
         .env("GITHUB_API_URL", "http://ghes.example.com/api/v3")
+        .env("SLSA_PROVENANCE_RETRY_BASE_MS", "1")
         .input("subject-path", "dist/*")
         .input("sign", "key")
         .input("signing-key", test_signing_key().0)
