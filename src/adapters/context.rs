@@ -7,8 +7,8 @@
 //! **What the snapshot keeps:** only variables named `GITHUB_*`, `RUNNER_*`, `ACTIONS_*` or
 //! `SLSA_PROVENANCE_*` (our knobs), minus secrets: `INPUT_*` (inputs are `RawInputs`' job, with
 //! secret inputs as `Secret`), `GITHUB_TOKEN`, `ACTIONS_RUNTIME_TOKEN`, and any name ending in
-//! `_TOKEN`, `_SECRET`, `_PASSWORD` or `_KEY`. The OIDC request token is held as a [`Secret`] in
-//! [`OidcRequest`]; the rest is dropped. A kept variable whose value is not UTF-8 is
+//! `_TOKEN`, `_SECRET`, `_PASSWORD`, `_KEY` or `_PAT`. The OIDC request token is held as a
+//! [`Secret`] in [`OidcRequest`]; the rest is dropped. A kept variable whose value is not UTF-8 is
 //! `missing_context` naming it (the runner never sets one); other non-UTF-8 variables are
 //! ignored. `ACTIONS_ID_TOKEN_REQUEST_URL` must be `https://` unless it is loopback
 //! (`domain::transport`), or the run fails `missing_context` before any token is sent.
@@ -48,7 +48,7 @@ const OIDC_TOKEN: &str = "ACTIONS_ID_TOKEN_REQUEST_TOKEN";
 /// Whether the snapshot keeps variable `name` (see the module doc).
 fn kept(name: &str) -> bool {
     const PREFIXES: &[&str] = &["GITHUB_", "RUNNER_", "ACTIONS_", "SLSA_PROVENANCE_"];
-    const SECRET_SUFFIXES: &[&str] = &["_TOKEN", "_SECRET", "_PASSWORD", "_KEY"];
+    const SECRET_SUFFIXES: &[&str] = &["_TOKEN", "_SECRET", "_PASSWORD", "_KEY", "_PAT"];
     PREFIXES.iter().any(|p| name.starts_with(p))
         && !SECRET_SUFFIXES.iter().any(|s| name.ends_with(s))
 }
@@ -237,6 +237,8 @@ mod tests {
         ("INPUT_SIGNING-KEY-PASSWORD", "SENTINEL-INPUT-PASSWORD"),
         ("GITHUB_APP_PRIVATE_KEY", "SENTINEL-APP-KEY"),
         ("AWS_SECRET_ACCESS_KEY", "SENTINEL-AWS"),
+        ("GITHUB_PAT", "SENTINEL-PAT"),
+        ("RUNNER_SIGNING_SECRET", "SENTINEL-RUNNER-SECRET"),
     ];
 
     #[test]
