@@ -457,8 +457,30 @@ fn failed_signing_on_rerun_no_longer_leaves_files_disagreeing_with_the_manifest(
         out.out("provenance-sha256")
     );
 
-    // Attempt 5 is unsigned: attempt 4's bundle signs another statement, so it goes.
-    let out = release(&ws, 5).input("sign", "none").run();
+    // Attempt 5 signs, then publishing fails: the new pair is on disk, so the failure entry
+    // records its hashes.
+    ws.write("dist/app.zip", b"zip bytes, third build");
+    let github = Recorder::start(422, json!({"message": "Validation Failed"}).to_string());
+    let out = key_signed(&ws, 5, &key2)
+        .input("attest", "true")
+        .input("github-token", "ghs_test_token_0000")
+        .env("GITHUB_API_URL", github.url.clone())
+        .run();
+    out.assert_failure("attestation_failed");
+    assert!(!github.requests().is_empty(), "the attestation was posted");
+    assert_audit_truth(&ws, &keys[1..]);
+    let entry = &manifest_entries(&ws)[0];
+    assert_eq!(entry["status"], "failure");
+    let statement =
+        std::fs::read(day_dir(&ws).join(format!("provenance_run_{RUN_ID}/provenance.json")))
+            .expect("statement");
+    assert!(
+        String::from_utf8_lossy(&statement).contains(&sha256_hex(b"zip bytes, third build")),
+        "attempt 5's statement is in place"
+    );
+
+    // Attempt 6 is unsigned: attempt 5's bundle signs another statement, so it goes.
+    let out = release(&ws, 6).input("sign", "none").run();
     out.assert_success();
     assert_audit_truth(&ws, &keys);
     let entry = &manifest_entries(&ws)[0];
@@ -616,6 +638,35 @@ fn malformed_checksums_line_is_reported_by_number_without_echoing_its_content() 
         assert!(
             !text.contains("GITHUB_TOKEN="),
             "line content leaked into {what}"
+        );
+    }
+}
+
+#[test]
+fn every_failure_code_is_documented_in_readme_and_action_yml() {
+    // Regression: new codes (`audit_file_unreadable`, `runtime_failed`) must reach the
+    // documents workflows branch on, not only the binary.
+    use slsa_provenance_action::error::FailureReason;
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let readme = std::fs::read_to_string(root.join("README.md")).expect("README");
+    let action: serde_yaml::Value =
+        serde_yaml::from_str(&std::fs::read_to_string(root.join("action.yml")).expect("yml"))
+            .expect("action.yml is YAML");
+    let described = action["outputs"]["failure-reason"]["description"]
+        .as_str()
+        .expect("failure-reason description");
+    let words: Vec<&str> = described
+        .split(|c: char| !(c.is_ascii_lowercase() || c == '_'))
+        .collect();
+    for r in FailureReason::ALL {
+        let code = r.code();
+        assert!(
+            readme.contains(&format!("`{code}`")),
+            "{code} not in README"
+        );
+        assert!(
+            words.contains(&code),
+            "{code} not in action.yml failure-reason"
         );
     }
 }
