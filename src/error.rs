@@ -59,6 +59,11 @@ pub enum FailureReason {
     ReleaseNotesFailed,
     /// Any other GitHub API failure.
     GithubApiFailed,
+    /// An existing audit file (manifest, SHA-256 log) exists but cannot be read (not a
+    /// corrupt file: a read error, e.g. a folder in its place or an I/O error).
+    AuditFileUnreadable,
+    /// The async runtime could not start (threads or I/O driver refused by the system).
+    RuntimeFailed,
 }
 
 impl FailureReason {
@@ -89,6 +94,8 @@ impl FailureReason {
         Self::ReleaseAssetFailed,
         Self::ReleaseNotesFailed,
         Self::GithubApiFailed,
+        Self::AuditFileUnreadable,
+        Self::RuntimeFailed,
     ];
 
     pub fn code(self) -> &'static str {
@@ -118,6 +125,8 @@ impl FailureReason {
             Self::ReleaseAssetFailed => "release_asset_failed",
             Self::ReleaseNotesFailed => "release_notes_failed",
             Self::GithubApiFailed => "github_api_failed",
+            Self::AuditFileUnreadable => "audit_file_unreadable",
+            Self::RuntimeFailed => "runtime_failed",
         }
     }
 }

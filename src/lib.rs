@@ -53,11 +53,7 @@ pub fn run(
     match mode {
         Mode::Provenance => {
             let env = RunEnv::from_os(vars, cwd)?;
-            let rt = tokio::runtime::Builder::new_multi_thread()
-                .worker_threads(2)
-                .enable_all()
-                .build()
-                .map_err(|e| Failure::new(FailureReason::WriteFailed, e.to_string()))?;
+            let rt = runtime()?;
             rt.block_on(modes::provenance::run(&raw, &env, actions, started_on))
         }
         Mode::Validate | Mode::Notify | Mode::Recover | Mode::Report => Err(Failure::new(
@@ -67,5 +63,42 @@ pub fn run(
                 raw.mode.as_deref().unwrap_or_default()
             ),
         )),
+    }
+}
+
+/// The async runtime the network-bound modes run on.
+fn runtime() -> Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(runtime_failure)
+}
+
+/// A runtime that cannot start (the system refused threads or an I/O driver) is not a write.
+fn runtime_failure(e: std::io::Error) -> Failure {
+    Failure::new(
+        FailureReason::RuntimeFailed,
+        format!("cannot start the async runtime: {e}"),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn runtime_start_failure_is_runtime_failed_not_write_failed() {
+        // Regression: a tokio runtime that failed to start was reported as `write_failed`.
+        // The OS refusing threads cannot be provoked from a test as root, so the mapping is
+        // tested on the error the builder returns (`io::Error`).
+        let e = std::io::Error::new(
+            std::io::ErrorKind::WouldBlock,
+            "Resource temporarily unavailable",
+        );
+        let f = runtime_failure(e);
+        assert_eq!(f.reason, FailureReason::RuntimeFailed);
+        assert_eq!(f.reason.code(), "runtime_failed");
+        assert!(f.message.contains("runtime"), "{}", f.message);
     }
 }

@@ -6,11 +6,14 @@
 //! one hashes, so the copy out of the page cache overlaps the (SHA-NI) compression instead of
 //! adding to it: one 1 GiB subject hashes faster than `openssl dgst -sha256` (see
 //! `benches/hashing.rs`). Writes go to a temp file in the target directory,
-//! are fsynced, then renamed over the target, so an interrupted run leaves either the old file
-//! or the new one, never half of one.
+//! are fsynced, then renamed over the target (and the folder fsynced), so an interrupted run
+//! leaves either the old file or the new one, never half of one. Files are `0644`, folders
+//! `0755` whatever the umask, and as root they are given to the workspace's owner ([`Owner`]).
+//! Which files to write, and when, is the mode's decision, not this module's.
 
 use std::fs::File;
 use std::io::{self, Read, Write};
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::sync_channel;
@@ -212,27 +215,151 @@ pub fn sha256_bytes(bytes: &[u8]) -> String {
     hex::encode(Sha256::digest(bytes))
 }
 
-/// Read a file that may not exist yet.
+/// Read a file that may not exist yet. A path through a non-folder (`NotADirectory`) cannot
+/// exist either: that is for the write to report, not the read.
 pub fn read_optional(path: &Path) -> io::Result<Option<String>> {
     match std::fs::read_to_string(path) {
         Ok(s) => Ok(Some(s)),
-        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+        Err(e)
+            if matches!(
+                e.kind(),
+                io::ErrorKind::NotFound | io::ErrorKind::NotADirectory
+            ) =>
+        {
+            Ok(None)
+        }
         Err(e) => Err(e),
     }
 }
 
-/// Write `bytes` to `path` atomically (temp file in the same directory, fsync, rename).
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
+/// Who owns what the action creates: the owner (uid, gid) of `GITHUB_WORKSPACE`.
+///
+/// A container action runs as root, but the steps after it run as the runner user, who must
+/// be able to read, `git add` and delete the audit files. So when a file or folder we create
+/// comes out owned by root (we run as euid 0) and the workspace belongs to someone else, it
+/// is given to the workspace's owner. Running as anyone else, nothing is chowned: an
+/// unprivileged process cannot give files away, and its files are already the user's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Owner {
+    pub uid: u32,
+    pub gid: u32,
+}
+
+impl Owner {
+    /// The owner of `workspace`.
+    pub fn of(workspace: &Path) -> io::Result<Self> {
+        let m = std::fs::metadata(workspace)?;
+        Ok(Self {
+            uid: m.uid(),
+            gid: m.gid(),
+        })
+    }
+}
+
+/// Mode of every audit file: readable by the runner user and by `git`.
+pub const FILE_MODE: u32 = 0o644;
+/// Mode of every folder we create.
+pub const DIR_MODE: u32 = 0o755;
+
+/// Give `path` (just created by us) to `owner` if we created it as root. The euid is the
+/// owner of what we just created, which avoids asking the OS (and `unsafe`) for it.
+fn adopt(path: &Path, owner: Option<Owner>) -> io::Result<()> {
+    let Some(owner) = owner else { return Ok(()) };
+    let m = std::fs::symlink_metadata(path)?;
+    if m.uid() == 0 && (m.uid(), m.gid()) != (owner.uid, owner.gid) {
+        std::os::unix::fs::lchown(path, Some(owner.uid), Some(owner.gid))?;
+    }
+    Ok(())
+}
+
+/// `create_dir_all` with the folders' mode (whatever the umask) and owner set on each
+/// folder it creates; folders that already exist are left as they are.
+pub fn create_dirs(dir: &Path, owner: Option<Owner>) -> io::Result<()> {
+    let missing: Vec<&Path> = dir
+        .ancestors()
+        .take_while(|a| !a.as_os_str().is_empty() && !a.exists())
+        .collect();
+    for d in missing.into_iter().rev() {
+        match std::fs::create_dir(d) {
+            Ok(()) => {}
+            // Created meanwhile by someone else: theirs, not ours to chmod.
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists && d.is_dir() => continue,
+            Err(e) => return Err(e),
+        }
+        std::fs::set_permissions(d, std::fs::Permissions::from_mode(DIR_MODE))?;
+        adopt(d, owner)?;
+    }
+    Ok(())
+}
+
+/// Prefix of every temporary file: hidden, and never a name the manifest or the SHA-256 log
+/// points at, so a crash can leave a stray `.tmp-*` but never a half-written audit file.
+pub const TEMP_PREFIX: &str = ".tmp-";
+
+/// New content for `target`, complete and fsynced under a temporary name in the same folder
+/// (mode [`FILE_MODE`], owned as [`Owner`] says). [`Staged::commit`] renames it into place;
+/// dropping it instead deletes the temporary file, leaving `target` as it was.
+pub struct Staged {
+    tmp: tempfile::NamedTempFile,
+    target: PathBuf,
+    dir: PathBuf,
+}
+
+/// Write `bytes` for `path` under a temporary name (see [`Staged`]).
+pub fn stage(path: &Path, bytes: &[u8], owner: Option<Owner>) -> io::Result<Staged> {
     let dir = path
         .parent()
         .map(Path::to_path_buf)
+        .filter(|d| !d.as_os_str().is_empty())
         .unwrap_or_else(|| PathBuf::from("."));
-    std::fs::create_dir_all(&dir)?;
-    let mut tmp = tempfile::Builder::new().prefix(".tmp-").tempfile_in(&dir)?;
+    create_dirs(&dir, owner)?;
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let mut tmp = tempfile::Builder::new()
+        .prefix(&format!("{TEMP_PREFIX}{name}."))
+        .suffix(".tmp")
+        .permissions(std::fs::Permissions::from_mode(FILE_MODE))
+        .tempfile_in(&dir)?;
+    // The umask may have narrowed the mode given at creation.
+    tmp.as_file()
+        .set_permissions(std::fs::Permissions::from_mode(FILE_MODE))?;
+    adopt(tmp.path(), owner)?;
     tmp.write_all(bytes)?;
     tmp.as_file().sync_all()?;
-    tmp.persist(path).map_err(|e| e.error)?;
-    Ok(())
+    Ok(Staged {
+        tmp,
+        target: path.to_path_buf(),
+        dir,
+    })
+}
+
+impl Staged {
+    /// Rename into place, then fsync the folder so the rename itself survives a crash.
+    pub fn commit(self) -> io::Result<()> {
+        self.tmp.persist(&self.target).map_err(|e| e.error)?;
+        File::open(&self.dir)?.sync_all()
+    }
+
+    pub fn target(&self) -> &Path {
+        &self.target
+    }
+}
+
+/// Write `bytes` to `path` atomically: [`stage`] then [`Staged::commit`]. An interrupted
+/// run leaves either the old file or the new one, never half of one.
+pub fn write_atomic(path: &Path, bytes: &[u8], owner: Option<Owner>) -> io::Result<()> {
+    stage(path, bytes, owner)?.commit()
+}
+
+/// Remove a file that may not exist.
+pub fn remove_optional(path: &Path) -> io::Result<()> {
+    match std::fs::remove_file(path) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(e),
+    }
 }
 
 #[cfg(test)]
@@ -290,13 +417,47 @@ mod tests {
     fn atomic_write_replaces_and_leaves_no_temp() {
         let d = tempfile::tempdir().expect("tmp");
         let p = d.path().join("x/m.json");
-        write_atomic(&p, b"one").expect("w1");
-        write_atomic(&p, b"two").expect("w2");
+        write_atomic(&p, b"one", None).expect("w1");
+        write_atomic(&p, b"two", None).expect("w2");
         assert_eq!(std::fs::read(&p).expect("r"), b"two");
         let names: Vec<_> = std::fs::read_dir(d.path().join("x"))
             .expect("ls")
             .map(|e| e.expect("e").file_name())
             .collect();
         assert_eq!(names.len(), 1);
+    }
+
+    #[test]
+    fn audit_files_are_0644_and_folders_0755_not_the_tempfile_0600() {
+        // Regression: the temp file's 0600 survived the rename, so the runner user could not
+        // read what a root container wrote.
+        let d = tempfile::tempdir().expect("tmp");
+        let p = d.path().join("a/b/m.json");
+        write_atomic(&p, b"x", None).expect("w");
+        let mode = |p: &Path| std::fs::metadata(p).expect("meta").permissions().mode() & 0o777;
+        assert_eq!(mode(&p), FILE_MODE);
+        assert_eq!(mode(&d.path().join("a")), DIR_MODE);
+        assert_eq!(mode(&d.path().join("a/b")), DIR_MODE);
+    }
+
+    #[test]
+    fn dropped_stage_leaves_the_old_file_and_no_temp() {
+        let d = tempfile::tempdir().expect("tmp");
+        let p = d.path().join("provenance.json");
+        write_atomic(&p, b"attempt 1", None).expect("w");
+        let staged = stage(&p, b"attempt 2", None).expect("stage");
+        assert_eq!(staged.target(), p.as_path());
+        let temp_name = std::fs::read_dir(d.path())
+            .expect("ls")
+            .map(|e| e.expect("e").file_name().to_string_lossy().into_owned())
+            .find(|n| n != "provenance.json")
+            .expect("temp file beside the target");
+        assert!(
+            temp_name.starts_with(".tmp-provenance.json.") && temp_name.ends_with(".tmp"),
+            "{temp_name}"
+        );
+        drop(staged);
+        assert_eq!(std::fs::read(&p).expect("r"), b"attempt 1");
+        assert_eq!(std::fs::read_dir(d.path()).expect("ls").count(), 1);
     }
 }

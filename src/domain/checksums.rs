@@ -6,6 +6,10 @@
 
 use super::subjects::Subject;
 
+/// The subjects listed in `text`; none for a text with no lines (the mode decides what zero
+/// subjects means). A malformed line is reported by its number and what is wrong with it,
+/// never by its content: the "checksums file" may be anything (`/proc/self/environ`, a
+/// file of secrets), and an error message ends up in public logs.
 pub fn parse(text: &str) -> Result<Vec<Subject>, String> {
     let mut out = Vec::new();
     for (i, raw_line) in text.lines().enumerate() {
@@ -17,39 +21,33 @@ pub fn parse(text: &str) -> Result<Vec<Subject>, String> {
             Some(rest) => (true, rest),
             None => (false, line),
         };
-        let n = i + 1;
-        let bad = || {
+        let bad = |why: &str| {
             format!(
-                "line {n} is not sha256sum format ('<64 hex digits>  <name>'): {:?}",
-                raw_line.chars().take(120).collect::<String>()
+                "line {} is not sha256sum format ('<64 hex digits>  <name>'): {why}",
+                i + 1
             )
         };
-        if line.len() < 66 || !line.is_char_boundary(64) {
-            return Err(bad());
-        }
-        let (hex, rest) = line.split_at(64);
-        if !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
-            return Err(bad());
-        }
+        let hex = line
+            .get(..64)
+            .filter(|h| h.bytes().all(|b| b.is_ascii_hexdigit()))
+            .ok_or_else(|| bad("it does not start with 64 hex digits"))?;
+        let rest = &line[64..];
         let name = rest
             .strip_prefix("  ")
             .or_else(|| rest.strip_prefix(" *"))
-            .ok_or_else(bad)?;
+            .ok_or_else(|| bad("the digest is not followed by two spaces or ' *'"))?;
         let name = if escaped {
             unescape(name)
         } else {
             name.to_string()
         };
         if name.is_empty() {
-            return Err(bad());
+            return Err(bad("the file name is empty"));
         }
         out.push(Subject {
             name,
             sha256: hex.to_ascii_lowercase(),
         });
-    }
-    if out.is_empty() {
-        return Err("no checksum lines found".into());
     }
     Ok(out)
 }
@@ -110,7 +108,33 @@ mod tests {
         assert!(e.contains("line 2"), "{e}");
         assert!(parse(&format!("{}  x", &H[..63])).is_err());
         assert!(parse(&format!("{H} x")).is_err(), "one space and no marker");
-        assert!(parse("\n\n").is_err());
+        assert!(parse(&format!("{H}  ")).is_err(), "no name");
+        assert!(
+            parse(&format!("{}é  x", &H[..63])).is_err(),
+            "not a char boundary"
+        );
+    }
+
+    #[test]
+    fn malformed_line_error_never_echoes_the_line() {
+        // Regression: the error quoted the line, so `subject-checksums: /proc/self/environ`
+        // printed an environment variable (a secret) into the public log.
+        for line in [
+            "GITHUB_TOKEN=ghp_s3cretS3cretS3cretS3cretS3cretS3cret0000".to_string(),
+            format!("{H}  ok\n{H}\tAWS_SECRET=wJalrXUtnFEMI/K7MDENG"),
+        ] {
+            let e = parse(&line).expect_err("malformed");
+            assert!(e.starts_with("line "), "{e}");
+            for secret in ["ghp_s3cret", "wJalrXUtnFEMI", "GITHUB_TOKEN", "AWS_SECRET"] {
+                assert!(!e.contains(secret), "{e}");
+            }
+        }
+    }
+
+    #[test]
+    fn empty_text_is_zero_subjects_not_an_error() {
+        assert_eq!(parse("").expect("empty"), vec![]);
+        assert_eq!(parse("\n\r\n").expect("blank"), vec![]);
     }
 
     #[test]

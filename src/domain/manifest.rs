@@ -2,7 +2,9 @@
 //!
 //! Merge policy (design seed 001, section 2.1): an entry's key is `tag` + `run_id`. A repeat of
 //! the key (a re-run) updates `status`, `artifact_url`, `timestamp` and the run-derived fields
-//! (attempt, provenance hash, bundle, failure reason); it keeps `sha`, `actor` and the first
+//! (attempt, provenance hash, bundle, failure reason, and the optional fields of the later
+//! modes: a value the new entry sets wins, else the old one is kept; a bundle hash follows
+//! its statement, so a new statement without a bundle clears it); it keeps `sha`, `actor` and the first
 //! `release_url`, and appends to `governance_flag_history` when the flag changes (history is
 //! never rewritten). A new key is added. Entries are sorted by tag (natural order: v1.10 after
 //! v1.9), then run id. Fields this version does not know are kept verbatim.
@@ -182,11 +184,28 @@ pub fn merge(mut manifest: Manifest, new: ManifestEntry) -> Manifest {
             e.failure_reason = new.failure_reason;
             e.run_attempt = new.run_attempt.or(e.run_attempt);
             e.tag_source = new.tag_source.or(e.tag_source.take());
+            // A bundle belongs to one statement: a run that wrote a new statement also says
+            // whether a bundle signs it (an unsigned re-run clears the previous bundle's hash).
+            if new.provenance_sha256.is_some() {
+                e.bundle_sha256 = new.bundle_sha256;
+                e.signer_identity = new.signer_identity;
+            } else {
+                e.bundle_sha256 = new.bundle_sha256.or(e.bundle_sha256.take());
+                e.signer_identity = new.signer_identity.or(e.signer_identity.take());
+            }
             e.provenance_path = new.provenance_path.or(e.provenance_path.take());
             e.provenance_sha256 = new.provenance_sha256.or(e.provenance_sha256.take());
             e.subjects = new.subjects.or(e.subjects);
-            e.bundle_sha256 = new.bundle_sha256.or(e.bundle_sha256.take());
-            e.signer_identity = new.signer_identity.or(e.signer_identity.take());
+            // The later modes' fields: a value the new run sets wins, else the old one stays.
+            e.duration_ms = new.duration_ms.or(e.duration_ms);
+            e.validation_status = new.validation_status.or(e.validation_status.take());
+            e.validated_at = new.validated_at.or(e.validated_at.take());
+            e.notify_slack = new.notify_slack.or(e.notify_slack);
+            e.slack_retry = new.slack_retry.or(e.slack_retry);
+            e.issue_number = new.issue_number.or(e.issue_number);
+            e.requeue = new.requeue.or(e.requeue);
+            e.rerun_in_progress = new.rerun_in_progress.or(e.rerun_in_progress);
+            e.rollback_of = new.rollback_of.or(e.rollback_of.take());
             if e.release_url.is_none() {
                 e.release_url = new.release_url;
             }
@@ -352,6 +371,57 @@ mod tests {
             .collect();
         assert_eq!(flags, vec!["provenance-missing", "provenance-ready"]);
         assert_eq!(e.governance_flag, "provenance-ready");
+    }
+
+    #[test]
+    fn rerun_updates_the_later_modes_fields_new_value_wins_else_kept() {
+        // Regression: a re-run dropped nothing but never updated `duration_ms` & co either:
+        // merge ignored every field added for the later modes.
+        let mut first = entry("v1", 7, RunStatus::Success, "provenance-ready", "t1");
+        first.duration_ms = Some(1200);
+        first.validation_status = Some("failed".into());
+        first.issue_number = Some(12);
+        first.requeue = Some(true);
+        let mut again = entry("v1", 7, RunStatus::Success, "provenance-ready", "t2");
+        again.duration_ms = Some(900);
+        again.validation_status = Some("passed".into());
+        again.validated_at = Some("t3".into());
+        again.requeue = Some(false);
+        again.notify_slack = Some(true);
+        again.slack_retry = Some(1);
+        again.rerun_in_progress = Some(false);
+        again.rollback_of = Some("v0".into());
+        let m = merge(merge(Manifest::default(), first), again);
+        let e = &m.entries[0];
+        assert_eq!(e.duration_ms, Some(900));
+        assert_eq!(e.validation_status.as_deref(), Some("passed"));
+        assert_eq!(e.validated_at.as_deref(), Some("t3"));
+        assert_eq!(e.issue_number, Some(12), "kept: the re-run did not set it");
+        assert_eq!(e.requeue, Some(false));
+        assert_eq!(e.notify_slack, Some(true));
+        assert_eq!(e.slack_retry, Some(1));
+        assert_eq!(e.rerun_in_progress, Some(false));
+        assert_eq!(e.rollback_of.as_deref(), Some("v0"));
+    }
+
+    #[test]
+    fn unsigned_rerun_clears_the_bundle_hash_of_the_replaced_statement() {
+        // Regression: a `sign: none` re-run replaced the statement but kept attempt 1's
+        // `bundle_sha256`, a bundle that does not sign the new statement.
+        let mut signed = entry("v1", 7, RunStatus::Success, "provenance-ready", "t1");
+        signed.bundle_sha256 = Some("b1".into());
+        signed.signer_identity = Some("key abc".into());
+        let unsigned = entry("v1", 7, RunStatus::Success, "provenance-ready", "t2");
+        let m = merge(merge(Manifest::default(), signed.clone()), unsigned);
+        assert_eq!(m.entries[0].provenance_sha256.as_deref(), Some("t2"));
+        assert_eq!(m.entries[0].bundle_sha256, None);
+        assert_eq!(m.entries[0].signer_identity, None);
+        // A failure that wrote no statement keeps both.
+        let mut failed = entry("v1", 7, RunStatus::Failure, "provenance-missing", "t3");
+        failed.provenance_sha256 = None;
+        let m = merge(merge(Manifest::default(), signed), failed);
+        assert_eq!(m.entries[0].provenance_sha256.as_deref(), Some("t1"));
+        assert_eq!(m.entries[0].bundle_sha256.as_deref(), Some("b1"));
     }
 
     #[test]

@@ -60,30 +60,40 @@ pub async fn run(
         ));
         return Ok(());
     };
-    set(actions, "skipped", "false")?;
-    set(actions, "tag", &tag.name)?;
-    set(actions, "tag-source", tag.source.as_str())?;
-    actions.info(&format!("Tag: {} (from {})", tag.name, tag.source));
 
-    // 3. Who is building what (OIDC claims when the runner offers a token).
-    let method = signing::choose(
-        inputs.sign,
-        env.oidc.is_some(),
-        inputs.signing_key.is_some(),
-    )?;
-    let (context, id_token) = build_context(env, actions).await?;
+    // 3. From here on the tag is known: every failure is recorded in the day's manifest.
     let day_dir = inputs
         .reports_dir
         .join(started_on.format("%Y-%m-%d").to_string());
-
-    let mut run = Run {
+    let owner = files::Owner::of(&env.workspace).ok();
+    let new_run = |context: BuildContext| Run {
         env,
         inputs: &inputs,
         tag: &tag,
-        context: &context,
-        day_dir: &day_dir,
+        context,
+        day_dir: day_dir.clone(),
         started_on,
+        owner,
+        placed: None,
     };
+    let (method, context, id_token) = match set_up(&inputs, env, &tag, actions).await {
+        Ok(s) => s,
+        Err(failure) => {
+            // No OIDC claims (or no signing method): the `GITHUB_*` variables still say which
+            // run failed, which is all a failure entry needs.
+            match fallback_context(env) {
+                Ok(context) => new_run(context).record_failure(actions, &failure),
+                Err(e) => actions.warning(&format!(
+                    "could not record the failure in the manifest: {}",
+                    e.message
+                )),
+            }
+            return Err(failure);
+        }
+    };
+
+    // 4. Produce the provenance.
+    let mut run = new_run(context);
     match run.produce(actions, method, id_token).await {
         Ok(()) => Ok(()),
         Err(failure) => {
@@ -91,6 +101,27 @@ pub async fn run(
             Err(failure)
         }
     }
+}
+
+/// The tag's outputs, the signing method and the build facts (OIDC claims when the runner
+/// offers a token, else `GITHUB_*`).
+async fn set_up(
+    inputs: &ProvenanceInputs,
+    env: &RunEnv,
+    tag: &ResolvedTag,
+    actions: &mut Actions,
+) -> Result<(SigningMethod, BuildContext, Option<Secret>)> {
+    set(actions, "skipped", "false")?;
+    set(actions, "tag", &tag.name)?;
+    set(actions, "tag-source", tag.source.as_str())?;
+    actions.info(&format!("Tag: {} (from {})", tag.name, tag.source));
+    let method = signing::choose(
+        inputs.sign,
+        env.oidc.is_some(),
+        inputs.signing_key.is_some(),
+    )?;
+    let (context, id_token) = build_context(env, actions).await?;
+    Ok((method, context, id_token))
 }
 
 /// Mask every secret input before anything else is logged. A PEM key is also masked line by
@@ -155,6 +186,12 @@ async fn build_context(env: &RunEnv, actions: &Actions) -> Result<(BuildContext,
         actions.debug("build facts read from the OIDC token's claims");
         return Ok((ctx, Some(token)));
     }
+    actions.debug("no OIDC token: build facts read from GITHUB_* variables");
+    Ok((fallback_context(env)?, None))
+}
+
+/// The build facts from `GITHUB_*` (and git for the commit when `GITHUB_SHA` is unset).
+fn fallback_context(env: &RunEnv) -> Result<BuildContext> {
     let sha = match env.get("GITHUB_SHA") {
         Some(s) => s.to_string(),
         None => git::head_commit(&env.workspace).ok_or_else(|| {
@@ -164,8 +201,7 @@ async fn build_context(env: &RunEnv, actions: &Actions) -> Result<(BuildContext,
             )
         })?,
     };
-    actions.debug("no OIDC token: build facts read from GITHUB_* variables");
-    Ok((env.build_context(sha)?, None))
+    env.build_context(sha)
 }
 
 /// One run's state once tag and context are known.
@@ -173,9 +209,23 @@ struct Run<'a> {
     env: &'a RunEnv,
     inputs: &'a ProvenanceInputs,
     tag: &'a ResolvedTag,
-    context: &'a BuildContext,
-    day_dir: &'a Path,
+    context: BuildContext,
+    day_dir: PathBuf,
     started_on: DateTime<Utc>,
+    /// Who gets what we create (see `files::Owner`); `None` if the workspace cannot be read.
+    owner: Option<files::Owner>,
+    /// The statement (and bundle) this run has moved into place: a failure after that point
+    /// records their hashes, so the manifest keeps matching the files on disk.
+    placed: Option<Placed>,
+}
+
+/// What a run has put on disk in its run folder.
+#[derive(Debug, Clone)]
+struct Placed {
+    provenance_rel: PathBuf,
+    provenance_sha256: String,
+    bundle_sha256: Option<String>,
+    signer_identity: Option<String>,
 }
 
 impl Run<'_> {
@@ -198,13 +248,24 @@ impl Run<'_> {
         method: SigningMethod,
         id_token: Option<Secret>,
     ) -> Result<()> {
-        // Refuse a day we cannot record before writing anything into it: a provenance file and
-        // log line without their manifest entry would be a hole in the audit trail.
+        // 1. Refuse a day we cannot record before writing anything into it: a provenance file
+        //    and log line without their manifest entry would be a hole in the audit trail.
         self.load_manifest()?;
         self.read_audit_text(&self.day_dir.join("PROVENANCE_SHA256.txt"))?;
+
+        // 2. Subjects. None at all is a failure before anything is signed: a keyless
+        //    signature of an empty statement would be a public log entry for nothing.
         let subjects = self.collect_subjects(actions)?;
+        if subjects.is_empty() {
+            return Err(Failure::new(
+                FailureReason::MissingSubjects,
+                "no subjects: every file 'subject-path' matched was excluded, or \
+                 'subject-checksums' lists no file",
+            ));
+        }
         actions.info(&format!("Subjects: {}", subjects.len()));
 
+        // 3. The statement, in memory.
         let tag_commit = git::tag_commit(&self.env.workspace, &self.tag.name);
         if let Some(tc) = tag_commit.as_deref().filter(|tc| *tc != self.context.sha) {
             actions.warning(&format!(
@@ -213,7 +274,7 @@ impl Run<'_> {
             ));
         }
         let statement = statement::build_statement(&StatementInput {
-            context: self.context,
+            context: &self.context,
             subjects: &subjects,
             tag: self.tag,
             tag_commit: tag_commit.as_deref(),
@@ -235,41 +296,43 @@ impl Run<'_> {
             ));
         }
 
-        let mut written = Vec::new();
-        let prov_rel = self.run_dir().join("provenance.json");
-        files::write_atomic(&self.ws(&prov_rel), &bytes).reason(
-            FailureReason::WriteFailed,
-            format!("writing {}", prov_rel.display()),
-        )?;
-        written.push(rel_string(&prov_rel));
-
-        // Sign, then verify our own bundle before anything points at it.
+        // 4. Sign, and verify our own bundle, before anything is written.
         let signed = sign::sign(sign::SignRequest {
             method,
             inputs: self.inputs,
             env: self.env,
-            context: self.context,
+            context: &self.context,
             id_token,
             statement: &bytes,
             actions,
         })
         .await?;
-        if let Some(s) = &signed {
-            let rel = self.run_dir().join("provenance.sigstore.json");
-            files::write_atomic(&self.ws(&rel), &s.bundle_json).reason(
-                FailureReason::WriteFailed,
-                format!("writing {}", rel.display()),
-            )?;
+
+        // 5. Statement and bundle into the run folder, together, only now; then the log line.
+        let placed = self.place(&bytes, &sha, signed.as_ref())?;
+        let mut written = vec![rel_string(&placed.provenance_rel)];
+        if signed.is_some() {
+            let rel = self.bundle_rel();
             written.push(rel_string(&rel));
             set(actions, "bundle-path", &rel_string(&rel))?;
         }
+        let log_rel = self.day_dir.join("PROVENANCE_SHA256.txt");
+        let log_line_path = format!("provenance_run_{}/provenance.json", self.context.run_id);
+        let existing = self.read_audit_text(&log_rel)?.unwrap_or_default();
+        let log = manifest::upsert_sha256_line(&existing, &sha, &log_line_path);
+        files::write_atomic(&self.ws(&log_rel), log.as_bytes(), self.owner).reason(
+            FailureReason::WriteFailed,
+            format!("writing {}", log_rel.display()),
+        )?;
+        written.push(rel_string(&log_rel));
 
+        // 6. Publish.
         let published = match &signed {
             Some(s) => Some(
                 publish::publish(publish::PublishRequest {
                     inputs: self.inputs,
                     env: self.env,
-                    context: self.context,
+                    context: &self.context,
                     tag: self.tag,
                     subjects: &subjects,
                     statement_sha256: &sha,
@@ -289,24 +352,10 @@ impl Run<'_> {
             }
         }
 
-        // Audit log and manifest last: they point at everything above.
-        let log_rel = self.day_dir.join("PROVENANCE_SHA256.txt");
-        let log_line_path = format!("provenance_run_{}/provenance.json", self.context.run_id);
-        let existing = self.read_audit_text(&log_rel)?.unwrap_or_default();
-        let log = manifest::upsert_sha256_line(&existing, &sha, &log_line_path);
-        files::write_atomic(&self.ws(&log_rel), log.as_bytes()).reason(
-            FailureReason::WriteFailed,
-            format!("writing {}", log_rel.display()),
-        )?;
-        written.push(rel_string(&log_rel));
-
+        // 7. The manifest last: it points at everything above.
         let base = self.entry(RunStatus::Success, FLAG_READY, None);
         let entry = ManifestEntry {
-            provenance_path: Some(rel_string(&prov_rel)),
-            provenance_sha256: Some(sha.clone()),
             subjects: Some(subjects.len()),
-            bundle_sha256: signed.as_ref().map(|s| files::sha256_bytes(&s.bundle_json)),
-            signer_identity: signed.as_ref().map(|s| s.facts.signer_identity.clone()),
             artifact_url: published
                 .as_ref()
                 .and_then(|p| p.release_asset_url.clone().or(p.attestation_url.clone()))
@@ -316,6 +365,8 @@ impl Run<'_> {
         let manifest_rel = self.merge_manifest(entry)?;
         written.push(rel_string(&manifest_rel));
 
+        // 8. Outputs and summary.
+        let prov_rel = placed.provenance_rel;
         set(actions, "provenance-path", &rel_string(&prov_rel))?;
         set(actions, "provenance-sha256", &sha)?;
         set(actions, "subjects", &subjects.len().to_string())?;
@@ -337,6 +388,64 @@ impl Run<'_> {
             .append_summary(&md)
             .reason(FailureReason::WriteFailed, "writing the step summary")?;
         Ok(())
+    }
+
+    fn bundle_rel(&self) -> PathBuf {
+        self.run_dir().join("provenance.sigstore.json")
+    }
+
+    /// Put the statement and its bundle (signed and self-verified by now) into the run folder.
+    ///
+    /// Both are first written complete under temporary names (`.tmp-*`, cleaned up if this
+    /// fails), then renamed over the previous attempt's files. An unsigned statement removes
+    /// the previous attempt's bundle first: it signs another statement. So a failure before
+    /// this point leaves the previous attempt's pair, and the manifest's hashes, untouched.
+    fn place(
+        &mut self,
+        statement: &[u8],
+        sha: &str,
+        signed: Option<&sign::Signed>,
+    ) -> Result<Placed> {
+        let prov_rel = self.run_dir().join("provenance.json");
+        let bundle_rel = self.bundle_rel();
+        let write_failed = |rel: &Path| {
+            let what = format!("writing {}", rel.display());
+            move |e: std::io::Error| {
+                Failure::new(FailureReason::WriteFailed, format!("{what}: {e}"))
+            }
+        };
+        let staged_statement = files::stage(&self.ws(&prov_rel), statement, self.owner)
+            .map_err(write_failed(&prov_rel))?;
+        let staged_bundle = match signed {
+            Some(s) => Some(
+                files::stage(&self.ws(&bundle_rel), &s.bundle_json, self.owner)
+                    .map_err(write_failed(&bundle_rel))?,
+            ),
+            None => None,
+        };
+        let placed = Placed {
+            provenance_rel: prov_rel.clone(),
+            provenance_sha256: sha.to_string(),
+            bundle_sha256: signed.map(|s| files::sha256_bytes(&s.bundle_json)),
+            signer_identity: signed.map(|s| s.facts.signer_identity.clone()),
+        };
+        match staged_bundle {
+            Some(b) => b.commit().map_err(write_failed(&bundle_rel))?,
+            None => files::remove_optional(&self.ws(&bundle_rel)).map_err(|e| {
+                Failure::new(
+                    FailureReason::WriteFailed,
+                    format!(
+                        "removing the previous attempt's {}: {e}",
+                        bundle_rel.display()
+                    ),
+                )
+            })?,
+        }
+        // From the first rename on, the files on disk are this run's: a failure from here is
+        // recorded with their hashes.
+        self.placed = Some(placed.clone());
+        staged_statement.commit().map_err(write_failed(&prov_rel))?;
+        Ok(placed)
     }
 
     fn collect_subjects(&self, actions: &Actions) -> Result<Vec<Subject>> {
@@ -417,8 +526,12 @@ impl Run<'_> {
             .map_err(|e| Failure::new(FailureReason::SubjectNameCollision, e))
     }
 
+    /// This run's manifest entry, with the hashes of whatever it has placed on disk and its
+    /// wall time so far (the entry is written right after).
     fn entry(&self, status: RunStatus, flag: &str, failure: Option<&Failure>) -> ManifestEntry {
-        let c = self.context;
+        let c = &self.context;
+        let placed = self.placed.as_ref();
+        let duration_ms = u64::try_from((Utc::now() - self.started_on).num_milliseconds()).ok();
         ManifestEntry {
             run_id: self.run_id(),
             tag: self.tag.name.clone(),
@@ -439,12 +552,12 @@ impl Run<'_> {
             failure_reason: failure.map(|f| f.reason.code().to_string()),
             run_attempt: c.run_attempt.parse().ok(),
             tag_source: Some(self.tag.source.as_str().to_string()),
-            provenance_path: None,
-            provenance_sha256: None,
+            provenance_path: placed.map(|p| rel_string(&p.provenance_rel)),
+            provenance_sha256: placed.map(|p| p.provenance_sha256.clone()),
             subjects: None,
-            bundle_sha256: None,
-            signer_identity: None,
-            duration_ms: None,
+            bundle_sha256: placed.and_then(|p| p.bundle_sha256.clone()),
+            signer_identity: placed.and_then(|p| p.signer_identity.clone()),
+            duration_ms,
             validation_status: None,
             validated_at: None,
             notify_slack: None,
@@ -457,8 +570,8 @@ impl Run<'_> {
         }
     }
 
-    /// An existing audit file's text. Bytes that are not UTF-8 are a corrupt file (refused),
-    /// not a failed read.
+    /// An existing audit file's text. Bytes that are not UTF-8 are a corrupt file (refused);
+    /// any other read error is `audit_file_unreadable`, never `write_failed`.
     fn read_audit_text(&self, rel: &Path) -> Result<Option<String>> {
         files::read_optional(&self.ws(rel)).map_err(|e| {
             if e.kind() == std::io::ErrorKind::InvalidData {
@@ -471,7 +584,7 @@ impl Run<'_> {
                 )
             } else {
                 Failure::new(
-                    FailureReason::WriteFailed,
+                    FailureReason::AuditFileUnreadable,
                     format!("reading {}: {e}", rel.display()),
                 )
             }
@@ -500,7 +613,7 @@ impl Run<'_> {
     fn merge_manifest(&self, entry: ManifestEntry) -> Result<PathBuf> {
         let (rel, current) = self.load_manifest()?;
         let merged = manifest::merge(current, entry);
-        files::write_atomic(&self.ws(&rel), merged.render().as_bytes()).reason(
+        files::write_atomic(&self.ws(&rel), merged.render().as_bytes(), self.owner).reason(
             FailureReason::WriteFailed,
             format!("writing {}", rel.display()),
         )?;
