@@ -59,6 +59,11 @@ pub enum FailureReason {
     ReleaseNotesFailed,
     /// Any other GitHub API failure.
     GithubApiFailed,
+    /// A `SLSA_PROVENANCE_*` tuning variable of the environment (not an input) is malformed
+    /// or out of range.
+    InvalidEnvironment,
+    /// GitHub still rate-limited a call when the retry budget (attempts or time) ran out.
+    GithubRateLimited,
 }
 
 impl FailureReason {
@@ -89,6 +94,8 @@ impl FailureReason {
         Self::ReleaseAssetFailed,
         Self::ReleaseNotesFailed,
         Self::GithubApiFailed,
+        Self::InvalidEnvironment,
+        Self::GithubRateLimited,
     ];
 
     pub fn code(self) -> &'static str {
@@ -118,6 +125,8 @@ impl FailureReason {
             Self::ReleaseAssetFailed => "release_asset_failed",
             Self::ReleaseNotesFailed => "release_notes_failed",
             Self::GithubApiFailed => "github_api_failed",
+            Self::InvalidEnvironment => "invalid_environment",
+            Self::GithubRateLimited => "github_rate_limited",
         }
     }
 }
@@ -182,6 +191,17 @@ mod tests {
                 c.chars().all(|ch| ch.is_ascii_lowercase() || ch == '_'),
                 "{c}"
             );
+        }
+    }
+
+    #[test]
+    fn every_code_is_documented_in_readme_and_action_yml() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        for file in ["README.md", "action.yml"] {
+            let text = std::fs::read_to_string(root.join(file)).expect(file);
+            for r in FailureReason::ALL {
+                assert!(text.contains(r.code()), "{file} does not list {}", r.code());
+            }
         }
     }
 }

@@ -44,6 +44,14 @@ pub fn bundle_asset_name(subjects: &[Subject], repository: &str, tag: &str) -> S
     format!("{safe}.intoto.jsonl")
 }
 
+/// The name a new bundle is uploaded under before it replaces the asset `name`: GitHub has no
+/// atomic replace, so the old asset is deleted only once the new one is complete, and the new
+/// one is then renamed. Fixed (not random), so a leftover from a run that failed between the
+/// two steps is recognized and cleaned up by the next run.
+pub fn bundle_asset_temp_name(name: &str) -> String {
+    format!("{name}.uploading")
+}
+
 /// JSON Lines: the bundle on one line, then a newline.
 pub fn bundle_asset_content(bundle: &serde_json::Value) -> String {
     format!("{bundle}\n")
@@ -170,6 +178,20 @@ mod tests {
             NotesUpdate::Replace { body, .. } => body,
             other => panic!("expected a replacement, got {other:?}"),
         }
+    }
+
+    #[test]
+    fn temp_asset_name_is_fixed_and_distinct() {
+        let name = "app.tar.gz.intoto.jsonl";
+        assert_eq!(
+            bundle_asset_temp_name(name),
+            "app.tar.gz.intoto.jsonl.uploading"
+        );
+        assert_ne!(bundle_asset_temp_name(name), name);
+        // Still a name GitHub stores unchanged: only characters the asset name keeps.
+        assert!(bundle_asset_temp_name(name)
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | '+')));
     }
 
     #[test]
