@@ -47,6 +47,8 @@ struct State {
     /// After answering the next read of the release, replace its notes with this: a
     /// maintainer editing them while the run is still publishing.
     edit_after_read: Option<String>,
+    /// After answering the next read of the release, delete the release.
+    delete_after_read: bool,
 }
 
 impl State {
@@ -75,6 +77,9 @@ impl State {
         let answer = ResponseTemplate::new(200).set_body_json(self.release_json());
         if let Some(edit) = self.edit_after_read.take() {
             self.body = edit;
+        }
+        if std::mem::take(&mut self.delete_after_read) {
+            self.release = None;
         }
         answer
     }
@@ -970,7 +975,7 @@ async fn retry_after_u64_max_ends_with_a_code_not_a_panic() {
     )
     .await;
     let ws = workspace();
-    for scale in ["0.001", "1", "100"] {
+    for scale in ["1", "100", "0.001"] {
         let out = run_against(&ws, &fake, &key())
             .env("SLSA_PROVENANCE_RETRY_AFTER_SCALE", scale)
             .run();
@@ -1016,4 +1021,53 @@ async fn bad_environment_knob_is_invalid_environment_not_invalid_input() {
         .await
         .unwrap_or_default()
         .is_empty());
+}
+
+#[tokio::test]
+async fn primary_rate_limit_403_with_a_far_reset_is_a_failure_not_a_plan_notice() {
+    // Primary limit spent, resetting in an hour: beyond the budget, so a failure at once.
+    let fake = FakeGitHub::with_release("").await;
+    let reset = (chrono::Utc::now().timestamp() + 3600).to_string();
+    fake.fail(
+        "POST",
+        ATTESTATIONS,
+        100,
+        ResponseTemplate::new(403)
+            .insert_header("x-ratelimit-remaining", "0")
+            .insert_header("x-ratelimit-reset", reset.as_str())
+            .set_body_json(json!({"message": "API rate limit exceeded for installation."})),
+    )
+    .await;
+    let ws = workspace();
+    let out = run_against(&ws, &fake, &key())
+        .env("SLSA_PROVENANCE_RETRY_AFTER_SCALE", "1")
+        .run();
+    out.assert_failure("github_rate_limited");
+    assert!(
+        !out.stdout
+            .contains("::notice::the attestation was not stored"),
+        "{}",
+        out.stdout
+    );
+    assert_eq!(fake.requests("POST", ATTESTATIONS).await.len(), 1);
+}
+
+#[tokio::test]
+async fn release_deleted_before_the_notes_are_written_is_a_notice() {
+    // The re-read finds no release any more: nothing to write to, the run goes on.
+    let fake = FakeGitHub::with_release("Fixes bugs.").await;
+    fake.state().delete_after_read = true;
+    let ws = workspace();
+    let out = run_against(&ws, &fake, &key())
+        .input("upload-release-asset", "false")
+        .run();
+    out.assert_success();
+    assert!(
+        out.stdout
+            .contains("::notice::the release for tag v1.0.0 was deleted while publishing"),
+        "{}",
+        out.stdout
+    );
+    let notes = format!("/api/v3/repos/octo/app/releases/{RELEASE_ID}");
+    assert!(fake.requests("PATCH", &notes).await.is_empty());
 }
