@@ -296,3 +296,61 @@ mod tests {
         assert_eq!(bundle_asset_content(&v), "{\"a\":{\"b\":[1,2]}}\n");
     }
 }
+
+#[cfg(test)]
+mod props {
+    //! Property tests: a release body is whatever GitHub hands back (any text, our markers in
+    //! any place): merging never panics and never produces a body over the limit.
+
+    use super::*;
+    use proptest::prelude::*;
+
+    fn section() -> ProvenanceSection<'static> {
+        ProvenanceSection {
+            statement_sha256: "ab12",
+            subjects: 1,
+            bundle_asset: Some(("a.intoto.jsonl", "https://example.test/a.intoto.jsonl")),
+            attestation_url: None,
+            run_url: "https://github.com/o/app/actions/runs/1",
+        }
+    }
+
+    /// Text with our markers (whole or cut) mixed in at random places.
+    fn body() -> impl Strategy<Value = String> {
+        proptest::collection::vec(
+            prop_oneof![
+                ".{0,30}",
+                Just(SECTION_START.to_string()),
+                Just(SECTION_END.to_string()),
+                Just(SECTION_START[..10].to_string()),
+                Just("\r\n\n ".to_string()),
+                Just("é🦀".to_string()),
+            ],
+            0..8,
+        )
+        .prop_map(|parts| parts.concat())
+    }
+
+    proptest! {
+        #[test]
+        fn merge_never_panics_or_exceeds_the_limit(existing in body(), limit in 0usize..2000) {
+            match merge(&existing, &section(), limit) {
+                NotesUpdate::Replace { body, .. } => prop_assert!(body.chars().count() <= limit),
+                NotesUpdate::Unchanged => prop_assert!(existing.chars().count() <= limit),
+                NotesUpdate::TooLong { chars } => prop_assert!(chars > limit),
+            }
+        }
+
+        #[test]
+        fn user_text_without_markers_survives_the_merge(user in ".{0,200}") {
+            prop_assume!(!user.contains("<!--"));
+            let first = match merge(&user, &section(), BODY_LIMIT_CHARS) {
+                NotesUpdate::Replace { body, .. } => body,
+                other => return Err(TestCaseError::fail(format!("{other:?}"))),
+            };
+            prop_assert!(first.starts_with(user.trim_end()));
+            // A second merge of the same section changes nothing (re-run idempotence).
+            prop_assert_eq!(merge(&first, &section(), BODY_LIMIT_CHARS), NotesUpdate::Unchanged);
+        }
+    }
+}
