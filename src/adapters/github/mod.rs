@@ -8,6 +8,9 @@
 //!
 //! - Every send has a timeout (`SLSA_PROVENANCE_HTTP_TIMEOUT_MS`); the whole loop is bounded by
 //!   the policy's attempts and total time.
+//! - A call GitHub is still rate-limiting when the budget is spent ends as
+//!   [`ApiError::RateLimited`], never as a plain status, so no caller can take a rate-limit 403
+//!   for a plan or permission refusal.
 //! - A POST is never sent again blindly: after a timeout or 5xx the caller-supplied check runs
 //!   first (does the attestation/asset exist now?), and only if it did not land is it re-sent.
 //! - The token travels only in an `Authorization` header marked sensitive, set by us on each
