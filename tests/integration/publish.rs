@@ -1071,3 +1071,29 @@ async fn release_deleted_before_the_notes_are_written_is_a_notice() {
     let notes = format!("/api/v3/repos/octo/app/releases/{RELEASE_ID}");
     assert!(fake.requests("PATCH", &notes).await.is_empty());
 }
+
+#[tokio::test]
+async fn ratelimit_reset_at_i64_min_is_retried_not_a_panic() {
+    // `x-ratelimit-reset: -9223372036854775808` overflowed `reset - now`: exit 101.
+    let fake = FakeGitHub::with_release("").await;
+    fake.fail(
+        "POST",
+        ATTESTATIONS,
+        1,
+        ResponseTemplate::new(403)
+            .insert_header("x-ratelimit-remaining", "0")
+            .insert_header("x-ratelimit-reset", "-9223372036854775808")
+            .set_body_json(json!({"message": "API rate limit exceeded for installation."})),
+    )
+    .await;
+    let ws = workspace();
+    let out = run_against(&ws, &fake, &key()).run();
+    out.assert_success();
+    assert!(
+        out.stdout.contains("(rate limit resets in 1s)"),
+        "{}",
+        out.stdout
+    );
+    assert_eq!(fake.requests("POST", ATTESTATIONS).await.len(), 2);
+    assert!(out.out("attestation-id").is_some());
+}

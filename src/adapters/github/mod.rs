@@ -579,4 +579,49 @@ mod tests {
         assert_eq!(e.reason, FailureReason::InvalidEnvironment);
         assert!(e.message.contains(ENV_HTTP_TIMEOUT_MS), "{}", e.message);
     }
+
+    mod props {
+        use super::*;
+        use proptest::prelude::*;
+
+        proptest! {
+            /// Whatever the three knobs hold, reading them never panics: a value is accepted and
+            /// yields bounded durations, or it is refused as `invalid_environment` naming it.
+            #[test]
+            fn any_knob_values_are_accepted_bounded_or_refused(
+                values in proptest::collection::vec(
+                    prop_oneof![
+                        any::<f64>().prop_map(|n| n.to_string()),
+                        any::<u64>().prop_map(|n| format!("{n}000")),
+                        Just("-0".to_string()),
+                        Just("1e400".to_string()),
+                        Just("NaN".to_string()),
+                        ".{0,12}",
+                    ],
+                    3,
+                ),
+            ) {
+                let names = [ENV_RETRY_BASE_MS, ENV_RETRY_AFTER_SCALE, ENV_HTTP_TIMEOUT_MS];
+                let vars = names
+                    .iter()
+                    .zip(&values)
+                    .map(|(k, v)| (k.to_string(), v.clone()))
+                    .collect();
+                let env = RunEnv::from_vars(vars, ".".into()).expect("env");
+                match knobs(&env) {
+                    Ok((policy, timeout)) => {
+                        prop_assert!(policy.base <= Duration::from_secs(600));
+                        prop_assert!(policy.server_wait_scale.is_finite());
+                        prop_assert!((0.0..=100.0).contains(&policy.server_wait_scale));
+                        prop_assert!(timeout >= Duration::from_millis(1));
+                        prop_assert!(timeout <= Duration::from_secs(3600));
+                    }
+                    Err(e) => {
+                        prop_assert_eq!(e.reason, FailureReason::InvalidEnvironment);
+                        prop_assert!(names.iter().any(|n| e.message.contains(n)));
+                    }
+                }
+            }
+        }
+    }
 }
