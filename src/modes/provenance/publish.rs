@@ -322,8 +322,8 @@ async fn update_notes(
 ) -> Result<()> {
     // Re-read the release right before writing: its notes may have been edited since the
     // first read (while the asset uploaded), and a PATCH built on that read would overwrite
-    // the edit. (GitHub offers no conditional update; what remains is the instant between
-    // this read and the PATCH.)
+    // the edit. (The REST API offers no conditional update of a release; what remains is the
+    // instant between this read and the PATCH.)
     let repo = req.context.repository.as_str();
     let notes_failed = |e: ApiError| {
         api_failure(
