@@ -64,6 +64,11 @@ pub enum FailureReason {
     AuditFileUnreadable,
     /// The async runtime could not start (threads or I/O driver refused by the system).
     RuntimeFailed,
+    /// A `SLSA_PROVENANCE_*` tuning variable of the environment (not an input) is malformed
+    /// or out of range.
+    InvalidEnvironment,
+    /// GitHub still rate-limited a call when the retry budget (attempts or time) ran out.
+    GithubRateLimited,
 }
 
 impl FailureReason {
@@ -96,6 +101,8 @@ impl FailureReason {
         Self::GithubApiFailed,
         Self::AuditFileUnreadable,
         Self::RuntimeFailed,
+        Self::InvalidEnvironment,
+        Self::GithubRateLimited,
     ];
 
     pub fn code(self) -> &'static str {
@@ -127,6 +134,8 @@ impl FailureReason {
             Self::GithubApiFailed => "github_api_failed",
             Self::AuditFileUnreadable => "audit_file_unreadable",
             Self::RuntimeFailed => "runtime_failed",
+            Self::InvalidEnvironment => "invalid_environment",
+            Self::GithubRateLimited => "github_rate_limited",
         }
     }
 }
@@ -191,6 +200,17 @@ mod tests {
                 c.chars().all(|ch| ch.is_ascii_lowercase() || ch == '_'),
                 "{c}"
             );
+        }
+    }
+
+    #[test]
+    fn every_code_is_documented_in_readme_and_action_yml() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        for file in ["README.md", "action.yml"] {
+            let text = std::fs::read_to_string(root.join(file)).expect(file);
+            for r in FailureReason::ALL {
+                assert!(text.contains(r.code()), "{file} does not list {}", r.code());
+            }
         }
     }
 }

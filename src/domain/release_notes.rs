@@ -44,6 +44,14 @@ pub fn bundle_asset_name(subjects: &[Subject], repository: &str, tag: &str) -> S
     format!("{safe}.intoto.jsonl")
 }
 
+/// The name a new bundle is uploaded under before it replaces the asset `name`: GitHub has no
+/// atomic replace, so the old asset is deleted only once the new one is complete, and the new
+/// one is then renamed. Fixed (not random), so a leftover from a run that failed between the
+/// two steps is recognized and cleaned up by the next run.
+pub fn bundle_asset_temp_name(name: &str) -> String {
+    format!("{name}.uploading")
+}
+
 /// JSON Lines: the bundle on one line, then a newline.
 pub fn bundle_asset_content(bundle: &serde_json::Value) -> String {
     format!("{bundle}\n")
@@ -173,6 +181,20 @@ mod tests {
     }
 
     #[test]
+    fn temp_asset_name_is_fixed_and_distinct() {
+        let name = "app.tar.gz.intoto.jsonl";
+        assert_eq!(
+            bundle_asset_temp_name(name),
+            "app.tar.gz.intoto.jsonl.uploading"
+        );
+        assert_ne!(bundle_asset_temp_name(name), name);
+        // Still a name GitHub stores unchanged: only characters the asset name keeps.
+        assert!(bundle_asset_temp_name(name)
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | '+')));
+    }
+
+    #[test]
     fn section_is_appended_after_user_text() {
         let body = replaced(merge("Fixes things.\n", &section(), BODY_LIMIT_CHARS));
         assert!(body.starts_with("Fixes things.\n\n<!-- slsa-provenance-action:provenance -->"));
@@ -272,5 +294,63 @@ mod tests {
     fn asset_content_is_one_json_line() {
         let v = serde_json::json!({"a": {"b": [1, 2]}});
         assert_eq!(bundle_asset_content(&v), "{\"a\":{\"b\":[1,2]}}\n");
+    }
+}
+
+#[cfg(test)]
+mod props {
+    //! Property tests: a release body is whatever GitHub hands back (any text, our markers in
+    //! any place): merging never panics and never produces a body over the limit.
+
+    use super::*;
+    use proptest::prelude::*;
+
+    fn section() -> ProvenanceSection<'static> {
+        ProvenanceSection {
+            statement_sha256: "ab12",
+            subjects: 1,
+            bundle_asset: Some(("a.intoto.jsonl", "https://example.test/a.intoto.jsonl")),
+            attestation_url: None,
+            run_url: "https://github.com/o/app/actions/runs/1",
+        }
+    }
+
+    /// Text with our markers (whole or cut) mixed in at random places.
+    fn body() -> impl Strategy<Value = String> {
+        proptest::collection::vec(
+            prop_oneof![
+                ".{0,30}",
+                Just(SECTION_START.to_string()),
+                Just(SECTION_END.to_string()),
+                Just(SECTION_START[..10].to_string()),
+                Just("\r\n\n ".to_string()),
+                Just("é🦀".to_string()),
+            ],
+            0..8,
+        )
+        .prop_map(|parts| parts.concat())
+    }
+
+    proptest! {
+        #[test]
+        fn merge_never_panics_or_exceeds_the_limit(existing in body(), limit in 0usize..2000) {
+            match merge(&existing, &section(), limit) {
+                NotesUpdate::Replace { body, .. } => prop_assert!(body.chars().count() <= limit),
+                NotesUpdate::Unchanged => prop_assert!(existing.chars().count() <= limit),
+                NotesUpdate::TooLong { chars } => prop_assert!(chars > limit),
+            }
+        }
+
+        #[test]
+        fn user_text_without_markers_survives_the_merge(user in ".{0,200}") {
+            prop_assume!(!user.contains("<!--"));
+            let first = match merge(&user, &section(), BODY_LIMIT_CHARS) {
+                NotesUpdate::Replace { body, .. } => body,
+                other => return Err(TestCaseError::fail(format!("{other:?}"))),
+            };
+            prop_assert!(first.starts_with(user.trim_end()));
+            // A second merge of the same section changes nothing (re-run idempotence).
+            prop_assert_eq!(merge(&first, &section(), BODY_LIMIT_CHARS), NotesUpdate::Unchanged);
+        }
     }
 }

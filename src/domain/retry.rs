@@ -15,6 +15,10 @@
 //!   so the caller must first check whether it did ([`Decision::CheckThenRetry`]).
 //! - Never more than `max_attempts` sends, and never a wait that would end after `max_total`.
 //!
+//! - No value off the wire or out of the environment can make this module panic: header
+//!   numbers saturate (`retry-after: 18446744073709551615` is "too long", not an overflow), and
+//!   the tuning knobs are parsed here ([`parse_knob`]) into bounded values.
+//!
 //! What this module does not do: it does not sleep, read headers off the wire, or know which
 //! GitHub endpoint is being called.
 
@@ -158,6 +162,12 @@ fn classify(observed: &Observed<'_>) -> Class {
     }
 }
 
+/// Whether GitHub refused this request because of a (primary or secondary) rate limit. A
+/// rate-limited answer left when the loop stops is a failure of its own, never a refusal.
+pub fn is_rate_limited(observed: &Observed<'_>) -> bool {
+    classify(observed) == Class::RateLimited
+}
+
 /// A 403 is a rate limit (not a permission refusal) when GitHub says so.
 pub fn is_rate_limit_403(headers: &RateHeaders<'_>, body: &str) -> bool {
     headers.retry_after.is_some()
@@ -179,7 +189,9 @@ fn server_wait(observed: &Observed<'_>, now: DateTime<Utc>) -> Option<(Duration,
             .and_then(|v| v.trim().parse::<i64>().ok())
         {
             // One extra second: the reset instant is truncated to whole seconds.
-            let secs = (reset - now.timestamp()).max(0) as u64 + 1;
+            let secs = u64::try_from(reset.saturating_sub(now.timestamp()))
+                .unwrap_or(0)
+                .saturating_add(1);
             let d = Duration::from_secs(secs);
             return Some((d, WaitReason::RateLimitReset(d)));
         }
@@ -205,11 +217,66 @@ pub fn backoff(policy: &RetryPolicy, retry_number: u32, jitter: f64) -> Duration
         .saturating_mul(1u32 << exp)
         .min(policy.max_backoff);
     let half = full / 2;
-    half + half.mul_f64(jitter.clamp(0.0, 1.0))
+    // NaN is not in [0, 1]: `clamp` would keep it, and `mul_f64(NaN)` panics.
+    let jitter = if jitter.is_nan() {
+        0.0
+    } else {
+        jitter.clamp(0.0, 1.0)
+    };
+    half.saturating_add(half.mul_f64(jitter))
 }
 
+/// `d * scale`, saturating at [`Duration::MAX`]; a negative or NaN scale counts as 0.
+/// (`Duration::mul_f64` panics on overflow: `retry-after: 18446744073709551615` times 1.0
+/// does not fit.)
 fn scaled(d: Duration, scale: f64) -> Duration {
-    d.mul_f64(scale.max(0.0))
+    let scale = if scale.is_nan() { 0.0 } else { scale.max(0.0) };
+    Duration::try_from_secs_f64(d.as_secs_f64() * scale).unwrap_or(Duration::MAX)
+}
+
+/// The bounds of one `SLSA_PROVENANCE_*` tuning knob (an environment variable, not an input).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct KnobBounds {
+    pub default: f64,
+    /// Largest accepted value; bigger values are refused, not clamped.
+    pub max: f64,
+}
+
+/// Milliseconds before the first backoff: default 1 s, at most 10 minutes.
+pub const RETRY_BASE_MS: KnobBounds = KnobBounds {
+    default: 1000.0,
+    max: 600_000.0,
+};
+/// Factor on server-requested waits: default 1.0, at most 100.
+pub const RETRY_AFTER_SCALE: KnobBounds = KnobBounds {
+    default: 1.0,
+    max: 100.0,
+};
+/// Milliseconds one HTTP request may take: default 30 s, at most an hour.
+pub const HTTP_TIMEOUT_MS: KnobBounds = KnobBounds {
+    default: 30_000.0,
+    max: 3_600_000.0,
+};
+
+/// A knob's value: absent means the default; otherwise a finite number in `[0, max]`.
+/// `Err` says what was expected (the caller names the variable).
+pub fn parse_knob(raw: Option<&str>, bounds: KnobBounds) -> Result<f64, String> {
+    let Some(raw) = raw else {
+        return Ok(bounds.default);
+    };
+    let expected = || format!("a number from 0 to {}", bounds.max);
+    match raw.trim().parse::<f64>() {
+        Ok(n) if n.is_finite() && (0.0..=bounds.max).contains(&n) => Ok(n),
+        Ok(_) | Err(_) => Err(expected()),
+    }
+}
+
+/// A non-negative, finite number of milliseconds as a [`Duration`], saturating (never panics).
+pub fn millis(ms: f64) -> Duration {
+    if ms.is_nan() || ms <= 0.0 {
+        return Duration::ZERO;
+    }
+    Duration::try_from_secs_f64(ms / 1000.0).unwrap_or(Duration::MAX)
 }
 
 /// The next step after one send. See the module docs for the rules.
@@ -458,5 +525,240 @@ mod tests {
             decide(&p, GET, &answer(502, RateHeaders::default()), late),
             Decision::Stop(StopReason::WaitTooLong { .. })
         ));
+    }
+}
+
+#[cfg(test)]
+mod regression {
+    use super::*;
+
+    fn now() -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339("2026-11-21T10:00:00Z")
+            .expect("date")
+            .with_timezone(&Utc)
+    }
+
+    #[test]
+    fn retry_after_u64_max_is_too_long_not_a_panic() {
+        // `retry-after: 18446744073709551615` overflowed `Duration::mul_f64` (exit 101).
+        let h = RateHeaders {
+            retry_after: Some("18446744073709551615"),
+            ..Default::default()
+        };
+        let o = Observed::Answer {
+            status: 429,
+            headers: h,
+            body: "",
+        };
+        let at = Attempt {
+            number: 1,
+            elapsed: Duration::ZERO,
+            now: now(),
+            jitter: 0.5,
+        };
+        for scale in [1.0, 100.0, f64::MAX, f64::INFINITY] {
+            let p = RetryPolicy {
+                server_wait_scale: scale,
+                ..Default::default()
+            };
+            assert!(
+                matches!(
+                    decide(&p, Idempotency::NonIdempotent, &o, at),
+                    Decision::Stop(StopReason::WaitTooLong { .. })
+                ),
+                "{scale}"
+            );
+        }
+    }
+
+    #[test]
+    fn ratelimit_reset_at_the_ends_of_i64_does_not_overflow() {
+        // `x-ratelimit-reset: -9223372036854775808` overflowed `reset - now` (exit 101).
+        let p = RetryPolicy::default();
+        for reset in [i64::MIN.to_string(), i64::MAX.to_string()] {
+            let o = Observed::Answer {
+                status: 403,
+                headers: RateHeaders {
+                    retry_after: None,
+                    ratelimit_remaining: Some("0"),
+                    ratelimit_reset: Some(&reset),
+                },
+                body: "",
+            };
+            let d = decide(
+                &p,
+                Idempotency::Idempotent,
+                &o,
+                Attempt {
+                    number: 1,
+                    elapsed: Duration::ZERO,
+                    now: now(),
+                    jitter: 0.0,
+                },
+            );
+            assert!(
+                matches!(
+                    d,
+                    Decision::Retry { .. } | Decision::Stop(StopReason::WaitTooLong { .. })
+                ),
+                "{reset}: {d:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn nan_jitter_does_not_panic() {
+        let p = RetryPolicy::default();
+        assert_eq!(backoff(&p, 1, f64::NAN), Duration::from_millis(500));
+    }
+
+    #[test]
+    fn knobs_refuse_negative_nan_inf_and_huge_values() {
+        for bad in [
+            "-1", "NaN", "inf", "-inf", "1e400", "600001", "soon", "", "0x10",
+        ] {
+            assert!(parse_knob(Some(bad), RETRY_BASE_MS).is_err(), "{bad:?}");
+        }
+        assert_eq!(parse_knob(None, RETRY_BASE_MS), Ok(1000.0));
+        assert_eq!(parse_knob(Some(" 5 "), RETRY_BASE_MS), Ok(5.0));
+        assert_eq!(parse_knob(Some("600000"), RETRY_BASE_MS), Ok(600_000.0));
+        assert_eq!(parse_knob(Some("0.001"), RETRY_AFTER_SCALE), Ok(0.001));
+        assert_eq!(
+            parse_knob(Some("101"), RETRY_AFTER_SCALE),
+            Err("a number from 0 to 100".to_string())
+        );
+    }
+
+    #[test]
+    fn millis_saturates() {
+        assert_eq!(millis(250.0), Duration::from_millis(250));
+        assert_eq!(millis(-1.0), Duration::ZERO);
+        assert_eq!(millis(f64::NAN), Duration::ZERO);
+        assert_eq!(millis(f64::INFINITY), Duration::MAX);
+        assert_eq!(millis(1e300), Duration::MAX);
+    }
+}
+
+#[cfg(test)]
+mod props {
+    //! Property tests: no header value, knob value, clock or attempt count panics, and every
+    //! wait the policy asks for stays inside its budget.
+
+    use super::*;
+    use proptest::prelude::*;
+
+    /// Header values as they may come off the wire: numbers of every size and sign, floats,
+    /// things shaped like HTTP-dates (valid or not), and arbitrary text.
+    fn header_value() -> impl Strategy<Value = String> {
+        prop_oneof![
+            any::<u64>().prop_map(|n| n.to_string()),
+            any::<i64>().prop_map(|n| n.to_string()),
+            any::<f64>().prop_map(|n| n.to_string()),
+            Just("18446744073709551615".to_string()),
+            Just("18446744073709551616".to_string()),
+            Just("-9223372036854775808".to_string()),
+            "(Mon|Tue|Sat), [0-9]{1,2} (Jan|Nov|Dec) [0-9]{1,6} [0-9]{2}:[0-9]{2}:[0-9]{2} (GMT|[+-][0-9]{4})",
+            ".{0,40}",
+        ]
+    }
+
+    /// Any instant chrono can represent (about ±262,000 years).
+    fn instant() -> impl Strategy<Value = DateTime<Utc>> {
+        (-8_000_000_000_000i64..8_000_000_000_000i64)
+            .prop_map(|s| DateTime::from_timestamp(s, 0).unwrap_or_default())
+    }
+
+    fn policy() -> impl Strategy<Value = RetryPolicy> {
+        (
+            0u32..10,
+            any::<f64>(),
+            any::<f64>(),
+            any::<u64>(),
+            any::<f64>(),
+        )
+            .prop_map(
+                |(max_attempts, base_ms, backoff_ms, total_s, scale)| RetryPolicy {
+                    max_attempts,
+                    base: millis(base_ms),
+                    max_backoff: millis(backoff_ms),
+                    max_total: Duration::from_secs(total_s),
+                    server_wait_scale: scale,
+                },
+            )
+    }
+
+    proptest! {
+        #[test]
+        fn parse_retry_after_never_panics(v in header_value(), now in instant()) {
+            let _ = parse_retry_after(&v, now);
+        }
+
+        #[test]
+        fn numeric_retry_after_is_taken_as_seconds(n in any::<u64>(), now in instant()) {
+            prop_assert_eq!(parse_retry_after(&n.to_string(), now), Some(Duration::from_secs(n)));
+        }
+
+        #[test]
+        fn decide_never_panics_and_waits_within_budget(
+            p in policy(),
+            status in 100u16..600,
+            retry_after in proptest::option::of(header_value()),
+            remaining in proptest::option::of(prop_oneof![Just("0".to_string()), header_value()]),
+            reset in proptest::option::of(header_value()),
+            body in prop_oneof![Just("rate limit".to_string()), ".{0,20}"],
+            number in any::<u32>(),
+            elapsed_s in any::<u64>(),
+            now in instant(),
+            jitter in any::<f64>(),
+            post in any::<bool>(),
+        ) {
+            let o = Observed::Answer {
+                status,
+                headers: RateHeaders {
+                    retry_after: retry_after.as_deref(),
+                    ratelimit_remaining: remaining.as_deref(),
+                    ratelimit_reset: reset.as_deref(),
+                },
+                body: &body,
+            };
+            let idem = if post { Idempotency::NonIdempotent } else { Idempotency::Idempotent };
+            let elapsed = Duration::from_secs(elapsed_s);
+            let attempt = Attempt { number, elapsed, now, jitter };
+            match decide(&p, idem, &o, attempt) {
+                Decision::Retry { wait, .. } | Decision::CheckThenRetry { wait, .. } => {
+                    prop_assert!(number < p.max_attempts);
+                    prop_assert!(elapsed.saturating_add(wait) <= p.max_total);
+                    prop_assert!(is_rate_limited(&o) || status >= 500);
+                }
+                Decision::Stop(_) => {}
+            }
+        }
+
+        #[test]
+        fn backoff_never_panics(p in policy(), n in any::<u32>(), jitter in any::<f64>()) {
+            prop_assert!(backoff(&p, n, jitter) <= p.max_backoff);
+        }
+
+        #[test]
+        fn knobs_accept_only_bounded_finite_values(
+            raw in prop_oneof![
+                any::<f64>().prop_map(|n| n.to_string()),
+                any::<i64>().prop_map(|n| n.to_string()),
+                Just("NaN".to_string()), Just("-inf".to_string()), Just("1e400".to_string()),
+                ".{0,20}",
+            ],
+            which in 0usize..3,
+        ) {
+            let bounds = [RETRY_BASE_MS, RETRY_AFTER_SCALE, HTTP_TIMEOUT_MS][which];
+            if let Ok(v) = parse_knob(Some(&raw), bounds) {
+                prop_assert!(v.is_finite() && (0.0..=bounds.max).contains(&v), "{raw:?} -> {v}");
+                prop_assert!(millis(v) <= Duration::from_secs(3600));
+            }
+        }
+
+        #[test]
+        fn millis_never_panics(ms in any::<f64>()) {
+            let _ = millis(ms);
+        }
     }
 }

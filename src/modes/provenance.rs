@@ -48,6 +48,8 @@ pub async fn run(
     }
     let inputs = ProvenanceInputs::from_raw(raw)?;
     mask_secrets(&inputs, actions);
+    // The environment's `SLSA_PROVENANCE_*` knobs: a bad one fails before anything is signed.
+    crate::adapters::github::knobs(env)?;
 
     // 2. Tag.
     let Some(tag) = resolve_tag(&inputs, env, actions)? else {

@@ -44,6 +44,11 @@ struct State {
     assets: Vec<FakeAsset>,
     /// Make the next upload leave a half-finished asset behind and answer 502.
     half_upload_next: bool,
+    /// After answering the next read of the release, replace its notes with this: a
+    /// maintainer editing them while the run is still publishing.
+    edit_after_read: Option<String>,
+    /// After answering the next read of the release, delete the release.
+    delete_after_read: bool,
 }
 
 impl State {
@@ -65,6 +70,18 @@ impl State {
                 self.uri
             ),
         })
+    }
+
+    /// Answer a read of the release, then apply a pending edit of its notes.
+    fn read_release(&mut self) -> ResponseTemplate {
+        let answer = ResponseTemplate::new(200).set_body_json(self.release_json());
+        if let Some(edit) = self.edit_after_read.take() {
+            self.body = edit;
+        }
+        if std::mem::take(&mut self.delete_after_read) {
+            self.release = None;
+        }
+        answer
     }
 
     fn asset_json(&self, a: &FakeAsset) -> Value {
@@ -113,16 +130,32 @@ impl Respond for Router {
             }
             ("GET", ["api", "v3", "repos", "octo", "app", "releases", "tags", tag]) => {
                 match &s.release {
-                    Some((t, false)) if t == tag => {
-                        ResponseTemplate::new(200).set_body_json(s.release_json())
-                    }
+                    Some((t, false)) if t == tag => s.read_release(),
                     _ => not_found(),
                 }
             }
             ("GET", ["api", "v3", "repos", "octo", "app", "releases", id])
                 if s.release.is_some() && *id == RELEASE_ID.to_string() =>
             {
-                ResponseTemplate::new(200).set_body_json(s.release_json())
+                s.read_release()
+            }
+            ("PATCH", ["api", "v3", "repos", "octo", "app", "releases", "assets", id]) => {
+                let body: Value = req.body_json().expect("rename body is JSON");
+                let name = body["name"].as_str().expect("name").to_string();
+                if s.assets
+                    .iter()
+                    .any(|a| a.name == name && a.id.to_string() != *id)
+                {
+                    return ResponseTemplate::new(422).set_body_json(
+                        json!({"message": "Validation Failed", "errors": [{"code": "already_exists"}]}),
+                    );
+                }
+                let Some(asset) = s.assets.iter_mut().find(|a| a.id.to_string() == *id) else {
+                    return not_found();
+                };
+                asset.name = name;
+                let asset = asset.clone();
+                ResponseTemplate::new(200).set_body_json(s.asset_json(&asset))
             }
             ("PATCH", ["api", "v3", "repos", "octo", "app", "releases", _id])
                 if s.release.is_some() =>
@@ -545,7 +578,8 @@ async fn draft_release_gets_the_asset_and_a_notice_for_its_notes() {
     );
     assert_eq!(fake.state().assets.len(), 1);
     assert_eq!(fake.state().body, "");
-    assert!(fake.requests("PATCH", "/api/v3/").await.is_empty());
+    let notes = format!("/api/v3/repos/octo/app/releases/{RELEASE_ID}");
+    assert!(fake.requests("PATCH", &notes).await.is_empty());
 }
 
 #[tokio::test]
@@ -692,4 +726,374 @@ async fn github_api_failed_when_the_release_lookup_fails() {
         "{}",
         out.stdout
     );
+}
+
+// ---- Review fixes (issue 6): nothing published is lost, rate limits are failures, no panic.
+
+const TEMP_ASSET: &str = "app.tar.gz.intoto.jsonl.uploading";
+const ASSET_PATCH: &str = "/api/v3/repos/octo/app/releases/assets/";
+
+fn asset_names(fake: &FakeGitHub) -> Vec<String> {
+    fake.state().assets.iter().map(|a| a.name.clone()).collect()
+}
+
+#[tokio::test]
+async fn failed_upload_keeps_the_previous_bundle_asset() {
+    // Re-run whose upload is refused: the old asset used to be deleted first, leaving none.
+    let fake = FakeGitHub::with_release("").await;
+    let ws = workspace();
+    let key = key();
+    run_against(&ws, &fake, &key).run().assert_success();
+    let before = fake.state().assets.clone();
+    Mock::given(method("POST"))
+        .and(path_regex("^/api/uploads/"))
+        .respond_with(
+            ResponseTemplate::new(400).set_body_json(json!({"message": "Bad Content-Length"})),
+        )
+        .with_priority(1)
+        .mount(&fake.server)
+        .await;
+    let out = run_against(&ws, &fake, &key).run();
+    out.assert_failure("release_asset_failed");
+    assert!(
+        out.stdout
+            .contains("the previous asset, if any, is untouched"),
+        "{}",
+        out.stdout
+    );
+    let after = fake.state().assets.clone();
+    assert_eq!(after.len(), 1, "{after:?}");
+    assert_eq!(after[0].id, before[0].id);
+    assert_eq!(after[0].name, ASSET);
+    assert_eq!(after[0].content, before[0].content);
+    assert!(fake.requests("DELETE", ASSET_PATCH).await.is_empty());
+}
+
+#[tokio::test]
+async fn rerun_uploads_under_a_temporary_name_before_deleting_the_old_asset() {
+    // The order that makes a replacement safe: upload (temp name), delete old, rename.
+    let fake = FakeGitHub::with_release("").await;
+    let ws = workspace();
+    let key = key();
+    run_against(&ws, &fake, &key).run().assert_success();
+    let old_id = fake.state().assets[0].id;
+    let out = run_against(&ws, &fake, &key).run();
+    out.assert_success();
+
+    let all = fake.server.received_requests().await.unwrap_or_default();
+    let second_run: Vec<&Request> = {
+        let uploads: Vec<usize> = all
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| {
+                r.method.as_str() == "POST" && r.url.path().starts_with("/api/uploads/")
+            })
+            .map(|(i, _)| i)
+            .collect();
+        assert_eq!(uploads.len(), 2, "one upload per run");
+        // From the first run's upload on, so the first run's rename is included: skip it.
+        all[uploads[1]..].iter().collect()
+    };
+    let upload = second_run[0];
+    assert!(upload
+        .url
+        .query_pairs()
+        .any(|(k, v)| k == "name" && v == TEMP_ASSET));
+    let delete_at = second_run
+        .iter()
+        .position(|r| r.method.as_str() == "DELETE")
+        .expect("old asset deleted");
+    assert!(second_run[delete_at]
+        .url
+        .path()
+        .ends_with(&format!("/{old_id}")));
+    let rename_at = second_run
+        .iter()
+        .position(|r| r.method.as_str() == "PATCH" && r.url.path().starts_with(ASSET_PATCH))
+        .expect("new asset renamed");
+    assert!(delete_at < rename_at, "delete, then rename");
+    let rename: Value = second_run[rename_at].body_json().expect("json");
+    assert_eq!(rename, json!({ "name": ASSET }));
+
+    let s = fake.state();
+    assert_eq!(s.assets.len(), 1, "{:?}", s.assets);
+    assert_eq!(s.assets[0].name, ASSET);
+    assert_eq!(
+        s.assets[0].content,
+        format!("{}\n", bundle(&ws, &out)).into_bytes()
+    );
+    assert!(s.body.contains(&format!("releases/download/{TAG}/{ASSET}")));
+}
+
+#[tokio::test]
+async fn rename_failing_after_the_delete_is_retried() {
+    // The old asset is gone and the rename answers 502 once: retried, the bundle ends up named.
+    let fake = FakeGitHub::with_release("").await;
+    let ws = workspace();
+    let key = key();
+    run_against(&ws, &fake, &key).run().assert_success();
+    Mock::given(method("PATCH"))
+        .and(path_regex("^/api/v3/repos/octo/app/releases/assets/"))
+        .respond_with(ResponseTemplate::new(502))
+        .up_to_n_times(1)
+        .with_priority(1)
+        .mount(&fake.server)
+        .await;
+    let renames_before = fake.requests("PATCH", ASSET_PATCH).await.len();
+    let out = run_against(&ws, &fake, &key).run();
+    out.assert_success();
+    assert_eq!(
+        fake.requests("PATCH", ASSET_PATCH).await.len() - renames_before,
+        2
+    );
+    assert_eq!(asset_names(&fake), vec![ASSET.to_string()]);
+}
+
+#[tokio::test]
+async fn leftover_temp_asset_from_a_failed_rename_is_cleaned_up_on_the_next_run() {
+    // Run 1 cannot rename (GitHub keeps failing): it fails and leaves the temporary asset.
+    // Run 2 removes that leftover and ends with exactly one bundle under the real name.
+    let fake = FakeGitHub::with_release("").await;
+    Mock::given(method("PATCH"))
+        .and(path_regex("^/api/v3/repos/octo/app/releases/assets/"))
+        .respond_with(ResponseTemplate::new(500))
+        .up_to_n_times(5)
+        .with_priority(1)
+        .mount(&fake.server)
+        .await;
+    let ws = workspace();
+    let key = key();
+    let out = run_against(&ws, &fake, &key).run();
+    out.assert_failure("release_asset_failed");
+    assert!(
+        out.stdout
+            .contains(&format!("renaming the uploaded release asset {TEMP_ASSET}")),
+        "{}",
+        out.stdout
+    );
+    assert!(out.stdout.contains("(after 5 attempts)"), "{}", out.stdout);
+    assert_eq!(asset_names(&fake), vec![TEMP_ASSET.to_string()]);
+
+    let out = run_against(&ws, &fake, &key).run();
+    out.assert_success();
+    assert!(
+        out.stdout
+            .contains("Removing the temporary asset left by an earlier run"),
+        "{}",
+        out.stdout
+    );
+    assert_eq!(asset_names(&fake), vec![ASSET.to_string()]);
+    assert_eq!(
+        fake.state().assets[0].content,
+        format!("{}\n", bundle(&ws, &out)).into_bytes()
+    );
+}
+
+#[tokio::test]
+async fn notes_edited_while_the_asset_uploaded_are_kept() {
+    // A maintainer edits the notes after our first read of the release: the PATCH used to be
+    // built from that first read and overwrote the edit.
+    let fake = FakeGitHub::with_release("Fixes bugs.").await;
+    fake.state().edit_after_read = Some("Fixes bugs.\n\nAlso: a late note by a maintainer.".into());
+    let ws = workspace();
+    let out = run_against(&ws, &fake, &key()).run();
+    out.assert_success();
+    let s = fake.state();
+    assert!(
+        s.body
+            .starts_with("Fixes bugs.\n\nAlso: a late note by a maintainer.\n\n"),
+        "{}",
+        s.body
+    );
+    assert_eq!(s.body.matches(MARKER).count(), 1);
+    assert!(s.body.contains(out.out("provenance-sha256").expect("sha")));
+}
+
+#[tokio::test]
+async fn secondary_rate_limit_403_outlasting_the_retries_is_a_failure_not_a_plan_notice() {
+    // Five 403 "secondary rate limit" answers used to end as the "not on this plan" notice.
+    let fake = FakeGitHub::with_release("").await;
+    fake.fail(
+        "POST",
+        ATTESTATIONS,
+        100,
+        ResponseTemplate::new(403).set_body_json(
+            json!({"message": "You have exceeded a secondary rate limit. Please wait a few minutes before you try again."}),
+        ),
+    )
+    .await;
+    let ws = workspace();
+    let out = run_against(&ws, &fake, &key()).run();
+    out.assert_failure("github_rate_limited");
+    assert!(
+        !out.stdout
+            .contains("::notice::the attestation was not stored"),
+        "{}",
+        out.stdout
+    );
+    assert!(out.stdout.contains("still rate limited"), "{}", out.stdout);
+    assert_eq!(fake.requests("POST", ATTESTATIONS).await.len(), 5);
+    // Nothing after the attestation ran.
+    assert!(fake.state().assets.is_empty());
+}
+
+#[tokio::test]
+async fn permission_refusal_403_is_still_a_notice() {
+    // GitHub's own permission answer (no rate-limit signal) stays a notice, sent once.
+    let fake = FakeGitHub::with_release("").await;
+    fake.fail(
+        "POST",
+        ATTESTATIONS,
+        1,
+        ResponseTemplate::new(403)
+            .set_body_json(json!({"message": "Resource not accessible by integration"})),
+    )
+    .await;
+    let ws = workspace();
+    let out = run_against(&ws, &fake, &key()).run();
+    out.assert_success();
+    assert!(
+        out.stdout
+            .contains("::notice::the attestation was not stored"),
+        "{}",
+        out.stdout
+    );
+    assert_eq!(fake.requests("POST", ATTESTATIONS).await.len(), 1);
+}
+
+#[tokio::test]
+async fn retry_after_u64_max_ends_with_a_code_not_a_panic() {
+    // `retry-after: 18446744073709551615` overflowed a Duration: exit 101, no failure-reason.
+    let fake = FakeGitHub::with_release("").await;
+    fake.fail(
+        "POST",
+        ATTESTATIONS,
+        100,
+        ResponseTemplate::new(429)
+            .insert_header("retry-after", "18446744073709551615")
+            .set_body_json(json!({"message": "API rate limit exceeded"})),
+    )
+    .await;
+    let ws = workspace();
+    for scale in ["1", "100", "0.001"] {
+        let out = run_against(&ws, &fake, &key())
+            .env("SLSA_PROVENANCE_RETRY_AFTER_SCALE", scale)
+            .run();
+        out.assert_failure("github_rate_limited");
+        assert!(
+            out.stdout.contains("longer than the retry budget"),
+            "{}",
+            out.stdout
+        );
+    }
+}
+
+#[tokio::test]
+async fn bad_environment_knob_is_invalid_environment_not_invalid_input() {
+    // A malformed SLSA_PROVENANCE_* variable used to be reported as a bad *input*, after
+    // signing; it is refused first, with its own code, and nothing is sent or signed.
+    let fake = FakeGitHub::with_release("").await;
+    let ws = workspace();
+    let cases = [
+        ("SLSA_PROVENANCE_RETRY_BASE_MS", "-1"),
+        ("SLSA_PROVENANCE_RETRY_BASE_MS", "NaN"),
+        ("SLSA_PROVENANCE_RETRY_AFTER_SCALE", "inf"),
+        ("SLSA_PROVENANCE_RETRY_AFTER_SCALE", "1e400"),
+        ("SLSA_PROVENANCE_HTTP_TIMEOUT_MS", "18446744073709551615000"),
+        ("SLSA_PROVENANCE_HTTP_TIMEOUT_MS", "1e300"),
+        ("SLSA_PROVENANCE_HTTP_TIMEOUT_MS", "soon"),
+    ];
+    for (name, value) in cases {
+        let out = run_against(&ws, &fake, &key()).env(name, value).run();
+        out.assert_failure("invalid_environment");
+        assert!(
+            out.stdout.contains(&format!(
+                "environment variable {name} must be a number from 0 to"
+            )),
+            "{name}={value}: {}",
+            out.stdout
+        );
+        assert!(out.out("bundle-path").is_none(), "{name}={value}");
+    }
+    assert!(fake
+        .server
+        .received_requests()
+        .await
+        .unwrap_or_default()
+        .is_empty());
+}
+
+#[tokio::test]
+async fn primary_rate_limit_403_with_a_far_reset_is_a_failure_not_a_plan_notice() {
+    // Primary limit spent, resetting in an hour: beyond the budget, so a failure at once.
+    let fake = FakeGitHub::with_release("").await;
+    let reset = (chrono::Utc::now().timestamp() + 3600).to_string();
+    fake.fail(
+        "POST",
+        ATTESTATIONS,
+        100,
+        ResponseTemplate::new(403)
+            .insert_header("x-ratelimit-remaining", "0")
+            .insert_header("x-ratelimit-reset", reset.as_str())
+            .set_body_json(json!({"message": "API rate limit exceeded for installation."})),
+    )
+    .await;
+    let ws = workspace();
+    let out = run_against(&ws, &fake, &key())
+        .env("SLSA_PROVENANCE_RETRY_AFTER_SCALE", "1")
+        .run();
+    out.assert_failure("github_rate_limited");
+    assert!(
+        !out.stdout
+            .contains("::notice::the attestation was not stored"),
+        "{}",
+        out.stdout
+    );
+    assert_eq!(fake.requests("POST", ATTESTATIONS).await.len(), 1);
+}
+
+#[tokio::test]
+async fn release_deleted_before_the_notes_are_written_is_a_notice() {
+    // The re-read finds no release any more: nothing to write to, the run goes on.
+    let fake = FakeGitHub::with_release("Fixes bugs.").await;
+    fake.state().delete_after_read = true;
+    let ws = workspace();
+    let out = run_against(&ws, &fake, &key())
+        .input("upload-release-asset", "false")
+        .run();
+    out.assert_success();
+    assert!(
+        out.stdout
+            .contains("::notice::the release for tag v1.0.0 was deleted while publishing"),
+        "{}",
+        out.stdout
+    );
+    let notes = format!("/api/v3/repos/octo/app/releases/{RELEASE_ID}");
+    assert!(fake.requests("PATCH", &notes).await.is_empty());
+}
+
+#[tokio::test]
+async fn ratelimit_reset_at_i64_min_is_retried_not_a_panic() {
+    // `x-ratelimit-reset: -9223372036854775808` overflowed `reset - now`: exit 101.
+    let fake = FakeGitHub::with_release("").await;
+    fake.fail(
+        "POST",
+        ATTESTATIONS,
+        1,
+        ResponseTemplate::new(403)
+            .insert_header("x-ratelimit-remaining", "0")
+            .insert_header("x-ratelimit-reset", "-9223372036854775808")
+            .set_body_json(json!({"message": "API rate limit exceeded for installation."})),
+    )
+    .await;
+    let ws = workspace();
+    let out = run_against(&ws, &fake, &key()).run();
+    out.assert_success();
+    assert!(
+        out.stdout.contains("(rate limit resets in 1s)"),
+        "{}",
+        out.stdout
+    );
+    assert_eq!(fake.requests("POST", ATTESTATIONS).await.len(), 2);
+    assert!(out.out("attestation-id").is_some());
 }

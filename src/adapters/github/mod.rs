@@ -8,6 +8,9 @@
 //!
 //! - Every send has a timeout (`SLSA_PROVENANCE_HTTP_TIMEOUT_MS`); the whole loop is bounded by
 //!   the policy's attempts and total time.
+//! - A call GitHub is still rate-limiting when the budget is spent ends as
+//!   [`ApiError::RateLimited`], never as a plain status, so no caller can take a rate-limit 403
+//!   for a plan or permission refusal.
 //! - A POST is never sent again blindly: after a timeout or 5xx the caller-supplied check runs
 //!   first (does the attestation/asset exist now?), and only if it did not land is it re-sent.
 //! - The token travels only in an `Authorization` header marked sensitive, set by us on each
@@ -54,6 +57,31 @@ pub struct GitHubConfig {
     pub policy: RetryPolicy,
 }
 
+/// The retry policy and request timeout from the `SLSA_PROVENANCE_*` knobs. The mode calls
+/// this at start-up, so a bad knob is refused before anything is signed or written.
+pub fn knobs(env: &RunEnv) -> Result<(RetryPolicy, Duration)> {
+    let knob = |name: &str, bounds: retry::KnobBounds| -> Result<f64> {
+        let raw = env.get(name);
+        retry::parse_knob(raw, bounds).map_err(|expected| {
+            Failure::new(
+                FailureReason::InvalidEnvironment,
+                format!(
+                    "environment variable {name} must be {expected}, got {:?}",
+                    raw.unwrap_or_default()
+                ),
+            )
+        })
+    };
+    let policy = RetryPolicy {
+        base: retry::millis(knob(ENV_RETRY_BASE_MS, retry::RETRY_BASE_MS)?),
+        server_wait_scale: knob(ENV_RETRY_AFTER_SCALE, retry::RETRY_AFTER_SCALE)?,
+        ..RetryPolicy::default()
+    };
+    // At least 1 ms: a zero timeout would fail every request without sending it.
+    let timeout = retry::millis(knob(ENV_HTTP_TIMEOUT_MS, retry::HTTP_TIMEOUT_MS)?.max(1.0));
+    Ok((policy, timeout))
+}
+
 impl GitHubConfig {
     pub fn from_env(env: &RunEnv) -> Result<Self> {
         let api_url = env
@@ -77,30 +105,10 @@ impl GitHubConfig {
                 ),
             )
         })?;
-        let number = |name: &str, default: f64| -> Result<f64> {
-            match env.get(name) {
-                None => Ok(default),
-                Some(v) => v
-                    .parse::<f64>()
-                    .ok()
-                    .filter(|n| n.is_finite() && *n >= 0.0)
-                    .ok_or_else(|| {
-                        Failure::new(
-                            FailureReason::InvalidInput,
-                            format!("{name} must be a non-negative number, got {v:?}"),
-                        )
-                    }),
-            }
-        };
-        let policy = RetryPolicy {
-            base: Duration::from_secs_f64(number(ENV_RETRY_BASE_MS, 1000.0)? / 1000.0),
-            server_wait_scale: number(ENV_RETRY_AFTER_SCALE, 1.0)?,
-            ..RetryPolicy::default()
-        };
-        let timeout_ms = number(ENV_HTTP_TIMEOUT_MS, 30_000.0)?.max(1.0);
+        let (policy, timeout) = knobs(env)?;
         Ok(Self {
             api_url,
-            timeout: Duration::from_secs_f64(timeout_ms / 1000.0),
+            timeout,
             policy,
         })
     }
@@ -118,8 +126,15 @@ pub enum ApiError {
     },
     /// No answer: timeout or transport error.
     NoAnswer { detail: String, attempts: u32 },
-    /// The server asked us to wait longer than the retry budget allows.
-    WaitTooLong { status: u16, wanted: Duration },
+    /// GitHub was still rate-limiting the call when the retry budget ran out: either the
+    /// attempts were used up, or the wait it asked for (`wanted`) would not fit in the time
+    /// left. Never a refusal about the repository or plan.
+    RateLimited {
+        status: u16,
+        message: String,
+        attempts: u32,
+        wanted: Option<Duration>,
+    },
     /// A success answer we cannot read.
     BadAnswer(String),
 }
@@ -127,7 +142,7 @@ pub enum ApiError {
 impl ApiError {
     pub fn status(&self) -> Option<u16> {
         match self {
-            Self::Status { status, .. } | Self::WaitTooLong { status, .. } => Some(*status),
+            Self::Status { status, .. } | Self::RateLimited { status, .. } => Some(*status),
             _ => None,
         }
     }
@@ -149,10 +164,27 @@ impl fmt::Display for ApiError {
                 attempts,
             } => write!(f, "HTTP {status}: {message}{}", tries(attempts)),
             Self::NoAnswer { detail, attempts } => write!(f, "{detail}{}", tries(attempts)),
-            Self::WaitTooLong { status, wanted } => write!(
+            Self::RateLimited {
+                status,
+                message,
+                attempts,
+                wanted: Some(wanted),
+            } => write!(
                 f,
-                "HTTP {status}: rate limited; GitHub asks to wait {}s, longer than the retry budget",
-                wanted.as_secs()
+                "HTTP {status}: rate limited ({message}); GitHub asks to wait {}s, longer than \
+                 the retry budget{}",
+                wanted.as_secs(),
+                tries(attempts)
+            ),
+            Self::RateLimited {
+                status,
+                message,
+                attempts,
+                wanted: None,
+            } => write!(
+                f,
+                "HTTP {status}: still rate limited ({message}) when the retry budget ran out{}",
+                tries(attempts)
             ),
             Self::BadAnswer(what) => write!(f, "unexpected answer: {what}"),
         }
@@ -191,11 +223,16 @@ impl Answer {
         })
     }
 
-    fn into_error(self) -> ApiError {
-        let message = serde_json::from_str::<Value>(&self.body)
+    /// GitHub's `message`, or the body's start.
+    fn message(&self) -> String {
+        serde_json::from_str::<Value>(&self.body)
             .ok()
             .and_then(|v| v.get("message").and_then(Value::as_str).map(String::from))
-            .unwrap_or_else(|| self.body.chars().take(200).collect());
+            .unwrap_or_else(|| self.body.chars().take(200).collect())
+    }
+
+    fn into_error(self) -> ApiError {
+        let message = self.message();
         ApiError::Status {
             status: self.status,
             message,
@@ -389,10 +426,19 @@ impl<'a> GitHub<'a> {
             );
             let (wait, reason, check_first) = match decision {
                 Decision::Stop(stop) => {
+                    let rate_limited = retry::is_rate_limited(&observed);
                     return match (sent, stop) {
-                        (Ok(a), StopReason::WaitTooLong { wanted }) => Err(ApiError::WaitTooLong {
+                        (Ok(a), StopReason::Final) => Ok(Landed::Answered(a)),
+                        // Budget spent while GitHub still rate-limits us: never hand this 403
+                        // or 429 to the caller as if it were GitHub's final word.
+                        (Ok(a), stop) if rate_limited => Err(ApiError::RateLimited {
                             status: a.status,
-                            wanted,
+                            message: a.message(),
+                            attempts: number,
+                            wanted: match stop {
+                                StopReason::WaitTooLong { wanted } => Some(wanted),
+                                _ => None,
+                            },
                         }),
                         (Ok(a), _) => Ok(Landed::Answered(a)),
                         (Err(_), _) => Err(ApiError::NoAnswer {
@@ -534,6 +580,52 @@ mod tests {
         let vars = [(ENV_HTTP_TIMEOUT_MS.to_string(), "soon".to_string())].into();
         let env = RunEnv::from_vars(vars, ".".into()).expect("env");
         let e = GitHubConfig::from_env(&env).expect_err("bad knob");
-        assert_eq!(e.reason, FailureReason::InvalidInput);
+        assert_eq!(e.reason, FailureReason::InvalidEnvironment);
+        assert!(e.message.contains(ENV_HTTP_TIMEOUT_MS), "{}", e.message);
+    }
+
+    mod props {
+        use super::*;
+        use proptest::prelude::*;
+
+        proptest! {
+            /// Whatever the three knobs hold, reading them never panics: a value is accepted and
+            /// yields bounded durations, or it is refused as `invalid_environment` naming it.
+            #[test]
+            fn any_knob_values_are_accepted_bounded_or_refused(
+                values in proptest::collection::vec(
+                    prop_oneof![
+                        any::<f64>().prop_map(|n| n.to_string()),
+                        any::<u64>().prop_map(|n| format!("{n}000")),
+                        Just("-0".to_string()),
+                        Just("1e400".to_string()),
+                        Just("NaN".to_string()),
+                        ".{0,12}",
+                    ],
+                    3,
+                ),
+            ) {
+                let names = [ENV_RETRY_BASE_MS, ENV_RETRY_AFTER_SCALE, ENV_HTTP_TIMEOUT_MS];
+                let vars = names
+                    .iter()
+                    .zip(&values)
+                    .map(|(k, v)| (k.to_string(), v.clone()))
+                    .collect();
+                let env = RunEnv::from_vars(vars, ".".into()).expect("env");
+                match knobs(&env) {
+                    Ok((policy, timeout)) => {
+                        prop_assert!(policy.base <= Duration::from_secs(600));
+                        prop_assert!(policy.server_wait_scale.is_finite());
+                        prop_assert!((0.0..=100.0).contains(&policy.server_wait_scale));
+                        prop_assert!(timeout >= Duration::from_millis(1));
+                        prop_assert!(timeout <= Duration::from_secs(3600));
+                    }
+                    Err(e) => {
+                        prop_assert_eq!(e.reason, FailureReason::InvalidEnvironment);
+                        prop_assert!(names.iter().any(|n| e.message.contains(n)));
+                    }
+                }
+            }
+        }
     }
 }

@@ -1,4 +1,4 @@
-//! Releases: look one up, list, upload and delete its assets, update its notes.
+//! Releases: look one up, list, upload, rename and delete its assets, update its notes.
 
 use http::Method;
 use serde::Deserialize;
@@ -86,6 +86,29 @@ impl GitHub<'_> {
             .await?;
         if a.success() || a.status == 404 {
             Ok(())
+        } else {
+            Err(a.into_error())
+        }
+    }
+
+    /// `PATCH /repos/{owner}/{repo}/releases/assets/{id}` with `{"name": ...}`: idempotent, so
+    /// retried on 5xx and timeouts like any GET. A 422 means the name is taken.
+    pub async fn rename_asset(
+        &self,
+        repository: &str,
+        asset_id: u64,
+        name: &str,
+    ) -> ApiResult<Asset> {
+        let route = format!(
+            "/repos/{}/releases/assets/{asset_id}",
+            encode_path(repository)
+        );
+        let json = serde_json::json!({ "name": name }).to_string();
+        let a = self
+            .fetch(&self.api(Method::PATCH, &route, Body::Json(json)))
+            .await?;
+        if a.success() {
+            a.json()
         } else {
             Err(a.into_error())
         }

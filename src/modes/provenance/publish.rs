@@ -4,9 +4,16 @@
 //! Order matters: the attestation first, then the asset, then the notes, because the notes
 //! link to both. Refusals that are about the repository rather than the run (attestations not
 //! in the plan or not permitted, no release for the tag, a draft, a body at its size limit)
-//! are `::notice::`s recorded in [`PublishFacts::notices`]; the run goes on. Everything else
-//! fails with the step's own reason. Names, content and the notes merge are decided in
+//! are `::notice::`s recorded in [`PublishFacts::notices`]; the run goes on. A call GitHub was
+//! still rate-limiting when the retry budget ran out fails with `github_rate_limited` (whatever
+//! the step: a rate-limit 403 is never taken for a plan refusal). Everything else fails with
+//! the step's own reason. Names, content and the notes merge are decided in
 //! `domain::release_notes`; retry policy in `domain::retry`.
+//!
+//! Nothing published is lost to a failure: the bundle asset is replaced by upload-then-swap
+//! ([`replace_asset`]), and the notes are re-read right before they are written.
+
+use std::fmt::Display;
 
 use serde_json::Value;
 
@@ -80,14 +87,7 @@ pub async fn publish(req: PublishRequest<'_>) -> Result<PublishFacts> {
     let mut asset = None;
     if inputs.upload_release_asset {
         let name = release_notes::bundle_asset_name(req.subjects, repository, &req.tag.name);
-        let uploaded = upload(&req, &gh, &release, &name, &bundle)
-            .await
-            .map_err(|e| {
-                Failure::new(
-                    FailureReason::ReleaseAssetFailed,
-                    format!("uploading the release asset {name}: {e}"),
-                )
-            })?;
+        let uploaded = replace_asset(&req, &gh, &release, &name, &bundle).await?;
         req.actions
             .info(&format!("Release asset: {}", uploaded.browser_download_url));
         facts.release_asset_url = Some(uploaded.browser_download_url.clone());
@@ -102,6 +102,17 @@ pub async fn publish(req: PublishRequest<'_>) -> Result<PublishFacts> {
 fn notice(req: &PublishRequest<'_>, facts: &mut PublishFacts, msg: String) {
     req.actions.notice(&msg);
     facts.notices.push(msg);
+}
+
+/// A failed GitHub call as the step's failure. A call GitHub was still rate-limiting when the
+/// retry budget ran out is `github_rate_limited`, whichever step made it: re-running later
+/// fixes it, which is not true of the step's other failures.
+fn api_failure(reason: FailureReason, what: impl Display, e: ApiError) -> Failure {
+    let reason = match e {
+        ApiError::RateLimited { .. } => FailureReason::GithubRateLimited,
+        _ => reason,
+    };
+    Failure::new(reason, format!("{what}: {e}"))
 }
 
 async fn attest(
@@ -135,6 +146,8 @@ async fn attest(
             }
             Ok(())
         }
+        // GitHub's own refusal about the plan or the permission. A rate-limit 403 never gets
+        // here: the client reports it as `ApiError::RateLimited` once its budget is spent.
         Err(
             e @ ApiError::Status {
                 status: 403 | 404, ..
@@ -152,9 +165,10 @@ async fn attest(
             );
             Ok(())
         }
-        Err(e) => Err(Failure::new(
+        Err(e) => Err(api_failure(
             FailureReason::AttestationFailed,
-            format!("storing the attestation on GitHub: {e}"),
+            "storing the attestation on GitHub",
+            e,
         )),
     }
 }
@@ -163,9 +177,10 @@ async fn attest(
 async fn find_release(req: &PublishRequest<'_>, gh: &GitHub<'_>) -> Result<Option<Release>> {
     let repo = req.context.repository.as_str();
     let api_failed = |e: ApiError| {
-        Failure::new(
+        api_failure(
             FailureReason::GithubApiFailed,
-            format!("looking up the release for tag {}: {e}", req.tag.name),
+            format_args!("looking up the release for tag {}", req.tag.name),
+            e,
         )
     };
     if let Some(r) = gh
@@ -188,36 +203,114 @@ async fn find_release(req: &PublishRequest<'_>, gh: &GitHub<'_>) -> Result<Optio
     }
 }
 
-/// Replace any asset of the same name, then upload. A 422 means an asset of that name
-/// appeared meanwhile (a concurrent re-run): clear it once more and retry once.
-async fn upload(
+/// Put the bundle on the release as `name`, replacing an older one, such that no failed step
+/// leaves the release without a bundle (GitHub has no atomic replace). Each step's failure is
+/// `release_asset_failed` with what the release holds at that point.
+async fn replace_asset(
     req: &PublishRequest<'_>,
     gh: &GitHub<'_>,
     release: &Release,
     name: &str,
     bundle: &Value,
-) -> std::result::Result<Asset, ApiError> {
+) -> Result<Asset> {
     let repo = req.context.repository.as_str();
+    let temp = release_notes::bundle_asset_temp_name(name);
     let content = release_notes::bundle_asset_content(bundle).into_bytes();
-    let mut cleared_after_conflict = false;
-    loop {
-        for old in gh
-            .list_assets(repo, release.id)
-            .await?
-            .into_iter()
-            .filter(|a| a.name == name)
-        {
-            req.actions
-                .info(&format!("Replacing the existing release asset {name}"));
-            gh.delete_asset(repo, old.id).await?;
+    let failed =
+        |what: String| move |e: ApiError| api_failure(FailureReason::ReleaseAssetFailed, what, e);
+
+    // 1. A temporary asset left by an earlier run that failed before its rename: stale.
+    delete_named(
+        req,
+        gh,
+        release,
+        &temp,
+        "Removing the temporary asset left by an earlier run",
+    )
+    .await
+    .map_err(failed(format!(
+        "removing the leftover release asset {temp}"
+    )))?;
+
+    // 2. Upload under the temporary name. A failure here leaves the previous bundle in place.
+    //    A 422 means the name was taken meanwhile (a concurrent re-run): clear it, retry once.
+    let upload_failed = failed(format!(
+        "uploading the release asset {name} (as {temp}; the previous asset, if any, is untouched)"
+    ));
+    let uploaded = match gh.upload_asset(repo, release, &temp, content.clone()).await {
+        Err(ApiError::Status { status: 422, .. }) => {
+            delete_named(
+                req,
+                gh,
+                release,
+                &temp,
+                "Removing a concurrent temporary asset",
+            )
+            .await
+            .map_err(failed(format!("removing the release asset {temp}")))?;
+            gh.upload_asset(repo, release, &temp, content).await
         }
-        match gh.upload_asset(repo, release, name, content.clone()).await {
-            Err(ApiError::Status { status: 422, .. }) if !cleared_after_conflict => {
-                cleared_after_conflict = true;
-            }
-            other => return other,
-        }
+        other => other,
     }
+    .map_err(upload_failed)?;
+
+    // 3. The new bundle is complete: only now delete the previous one.
+    delete_named(
+        req,
+        gh,
+        release,
+        name,
+        "Replacing the existing release asset",
+    )
+    .await
+    .map_err(failed(format!(
+        "deleting the previous release asset {name} (the new bundle is uploaded as {temp})"
+    )))?;
+
+    // 4. Rename. The PATCH is idempotent: the client retries it on 5xx and timeouts. A 422
+    //    means an asset took the name meanwhile: clear it and rename once more.
+    let rename_failed = failed(format!(
+        "renaming the uploaded release asset {temp} to {name} (the release holds the new \
+         bundle under the temporary name; the next run cleans it up)"
+    ));
+    match gh.rename_asset(repo, uploaded.id, name).await {
+        Err(ApiError::Status { status: 422, .. }) => {
+            delete_named(
+                req,
+                gh,
+                release,
+                name,
+                "Removing a concurrent release asset",
+            )
+            .await
+            .map_err(failed(format!("deleting the release asset {name}")))?;
+            gh.rename_asset(repo, uploaded.id, name).await
+        }
+        other => other,
+    }
+    .map_err(rename_failed)
+}
+
+/// Delete every asset of the release called `name` (there is at most one, unless a
+/// concurrent run raced us).
+async fn delete_named(
+    req: &PublishRequest<'_>,
+    gh: &GitHub<'_>,
+    release: &Release,
+    name: &str,
+    why: &str,
+) -> std::result::Result<(), ApiError> {
+    let repo = req.context.repository.as_str();
+    for old in gh
+        .list_assets(repo, release.id)
+        .await?
+        .into_iter()
+        .filter(|a| a.name == name)
+    {
+        req.actions.info(&format!("{why}: {name}"));
+        gh.delete_asset(repo, old.id).await?;
+    }
+    Ok(())
 }
 
 async fn update_notes(
@@ -227,6 +320,33 @@ async fn update_notes(
     asset: Option<&Asset>,
     facts: &mut PublishFacts,
 ) -> Result<()> {
+    // Re-read the release right before writing: its notes may have been edited since the
+    // first read (while the asset uploaded), and a PATCH built on that read would overwrite
+    // the edit. (The REST API offers no conditional update of a release; what remains is the
+    // instant between this read and the PATCH.)
+    let repo = req.context.repository.as_str();
+    let notes_failed = |e: ApiError| {
+        api_failure(
+            FailureReason::ReleaseNotesFailed,
+            format_args!("reading the release notes for tag {}", req.tag.name),
+            e,
+        )
+    };
+    let Some(release) = gh
+        .release_by_id(repo, release.id)
+        .await
+        .map_err(notes_failed)?
+    else {
+        notice(
+            req,
+            facts,
+            format!(
+                "the release for tag {} was deleted while publishing: its notes were not changed",
+                req.tag.name
+            ),
+        );
+        return Ok(());
+    };
     if release.draft {
         notice(
             req,
@@ -253,12 +373,13 @@ async fn update_notes(
                 .info("Release notes already hold this provenance section");
         }
         NotesUpdate::Replace { body, detail } => {
-            gh.update_release_body(&req.context.repository, release.id, &body)
+            gh.update_release_body(repo, release.id, &body)
                 .await
                 .map_err(|e| {
-                    Failure::new(
+                    api_failure(
                         FailureReason::ReleaseNotesFailed,
-                        format!("updating the release notes for tag {}: {e}", req.tag.name),
+                        format_args!("updating the release notes for tag {}", req.tag.name),
+                        e,
                     )
                 })?;
             facts.release_notes_updated = true;
