@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Formatting, clippy, and the linters for what is not Rust: the Dockerfile (hadolint), shell
-# scripts (shellcheck), workflows (zizmor), action.yml and workflows against their schemas.
+# scripts (shellcheck), workflows (zizmor), action.yml and workflows against their schemas, and
+# the binary's one crypto provider (scripts/check-crypto-provider.sh: no ring beside aws-lc-rs).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/slsa-target}"
@@ -9,6 +10,7 @@ bin="${SLSA_TOOLS:-$HOME/.cache/slsa-provenance-action}/venv/bin"
 
 cargo fmt --check
 cargo clippy --locked --all-targets -- -D warnings
+scripts/check-crypto-provider.sh
 "$bin/hadolint" Dockerfile
 "$bin/shellcheck" entrypoint.sh scripts/*.sh .ci/run
 "$bin/check-jsonschema" --builtin-schema vendor.github-actions action.yml
