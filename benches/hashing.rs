@@ -17,7 +17,7 @@ use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use rand::RngCore;
+use rand::Rng;
 use slsa_provenance_action::adapters::files::hash_files;
 
 const KIB: u64 = 1024;

@@ -1,5 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the tests need besides cargo, from the package registries only:
+# - the system tools the tests run (git, node + npm, python3 with venv, openssl, sha256sum):
+#   checked, and installed with apt-get when missing and this is root (or sudo works);
+# - rustfmt and clippy, through rustup when it is there and they are missing;
 # - tests/sigstore-mock/node_modules: the local Sigstore (Fulcio, Rekor, TSA) and @sigstore/verify
 # - a Python venv with the `sigstore` verifier and the linters (pinned in tests/requirements.txt)
 # Idempotent and cached under $SLSA_TOOLS (default ~/.cache/slsa-provenance-action).
@@ -7,6 +10,37 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 tools="${SLSA_TOOLS:-$HOME/.cache/slsa-provenance-action}"
 mkdir -p "$tools"
+
+# System tools: command -> the Debian package that provides it.
+missing=()
+for pair in git:git node:nodejs npm:npm python3:python3 openssl:openssl sha256sum:coreutils; do
+  command -v "${pair%%:*}" > /dev/null || missing+=("${pair#*:}")
+done
+if command -v python3 > /dev/null && ! python3 -c 'import venv, ensurepip' 2> /dev/null; then
+  missing+=(python3-venv)
+fi
+if [ "${#missing[@]}" -gt 0 ]; then
+  sudo=()
+  [ "$(id -u)" -eq 0 ] || sudo=(sudo -n)
+  if command -v apt-get > /dev/null && "${sudo[@]}" true 2> /dev/null; then
+    echo "installing test prerequisites: ${missing[*]}"
+    "${sudo[@]}" apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
+  else
+    echo "::error::missing test prerequisites (Debian packages): ${missing[*]}" >&2
+    exit 1
+  fi
+fi
+for component in rustfmt clippy; do
+  if ! cargo "${component/rustfmt/fmt}" --version > /dev/null 2>&1; then
+    if command -v rustup > /dev/null; then
+      rustup component add "$component"
+    else
+      echo "::error::cargo ${component/rustfmt/fmt} is missing and rustup is not there to add it" >&2
+      exit 1
+    fi
+  fi
+done
 
 if [ -f tests/sigstore-mock/package-lock.json ]; then
   npm ci --prefix tests/sigstore-mock --no-audit --no-fund --loglevel=error

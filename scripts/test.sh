@@ -2,7 +2,9 @@
 # The whole test suite, from a fresh clone: install test tools, then every cargo test
 # (unit, snapshot, and the integration binary that drives the real executable against a local
 # Sigstore, a fake GitHub API and a fake OIDC endpoint on 127.0.0.1), then a quick benchmark run.
-# Ends with one line totalling every cargo test binary: "tests: N passed, N failed".
+# Every test binary runs (--no-fail-fast), and the run ends with one line totalling them all,
+# "tests: N passed, N failed", made by scripts/tally.sh: a binary that died before its result
+# line, a non-zero cargo exit and a failed benchmark run each count as a failure and are named.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/slsa-target}"
@@ -13,13 +15,11 @@ export SLSA_TEST_PYTHON="${SLSA_TEST_PYTHON:-${SLSA_TOOLS:-$HOME/.cache/slsa-pro
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 set +e
-cargo test --locked 2>&1 | tee "$log"
+cargo test --locked --no-fail-fast 2>&1 | tee "$log"
 status=${PIPESTATUS[0]}
 set -e
-passed=$(sed -n 's/^test result: .* \([0-9][0-9]*\) passed; \([0-9][0-9]*\) failed.*/\1/p' "$log" | awk '{s+=$1} END {print s+0}')
-failed=$(sed -n 's/^test result: .* \([0-9][0-9]*\) passed; \([0-9][0-9]*\) failed.*/\2/p' "$log" | awk '{s+=$1} END {print s+0}')
+failed_steps=()
 if [ "$status" -eq 0 ]; then
-  cargo bench --locked --bench hashing -- --quick
+  cargo bench --locked --bench hashing -- --quick || failed_steps+=("cargo bench --bench hashing -- --quick")
 fi
-echo "tests: ${passed} passed, ${failed} failed"
-exit "$status"
+scripts/tally.sh "$log" "$status" "${failed_steps[@]}"
