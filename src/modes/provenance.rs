@@ -453,6 +453,8 @@ impl Run<'_> {
             requeue: None,
             rerun_in_progress: None,
             rollback_of: None,
+            prev_hash: None,
+            entry_hash: None,
             extra: Default::default(),
         }
     }
