@@ -59,6 +59,8 @@ pub enum FailureReason {
     ReleaseNotesFailed,
     /// Any other GitHub API failure.
     GithubApiFailed,
+    /// A manifest fails its schema, hash chain, order or day links (`verify-manifest`).
+    ManifestTampered,
 }
 
 impl FailureReason {
@@ -89,6 +91,7 @@ impl FailureReason {
         Self::ReleaseAssetFailed,
         Self::ReleaseNotesFailed,
         Self::GithubApiFailed,
+        Self::ManifestTampered,
     ];
 
     pub fn code(self) -> &'static str {
@@ -118,6 +121,7 @@ impl FailureReason {
             Self::ReleaseAssetFailed => "release_asset_failed",
             Self::ReleaseNotesFailed => "release_notes_failed",
             Self::GithubApiFailed => "github_api_failed",
+            Self::ManifestTampered => "manifest_tampered",
         }
     }
 }

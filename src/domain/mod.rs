@@ -12,6 +12,7 @@ pub mod manifest_schema;
 pub mod release_notes;
 pub mod retry;
 pub mod signing;
+pub mod sink_row;
 pub mod statement;
 pub mod subjects;
 pub mod summary;

@@ -11,7 +11,10 @@ use chrono::{DateTime, Utc};
 
 use crate::adapters::actions::Actions;
 use crate::adapters::context::RunEnv;
+use crate::adapters::store::workspace as audit_files;
 use crate::adapters::{files, git, oidc};
+use crate::domain::audit_chain;
+use crate::domain::audit_record::{self, AuditRecord, Bytes, LogLine};
 use crate::domain::checksums;
 use crate::domain::manifest::{self, Manifest, ManifestEntry, RunStatus};
 use crate::domain::signing::{self, SigningMethod};
@@ -20,7 +23,8 @@ use crate::domain::subjects::{self, SelectError, Subject, SubjectPatterns};
 use crate::domain::summary::{self, ProvenanceSummary};
 use crate::domain::tag::{self, ResolvedTag, TagSource};
 use crate::error::{Context, Failure, FailureReason, Result};
-use crate::inputs::{ProvenanceInputs, RawInputs};
+use crate::inputs::{AuditInputs, AuditStore, ProvenanceInputs, RawInputs};
+use crate::modes::audit_trail::{self, StoreRequest};
 use crate::secret::Secret;
 
 /// Files larger in number or size than this get progress lines while hashing.
@@ -48,6 +52,10 @@ pub async fn run(
     }
     let inputs = ProvenanceInputs::from_raw(raw)?;
     mask_secrets(&inputs, actions);
+    let audit = AuditInputs::from_raw(raw)?;
+    if let Some(s) = &audit.supabase {
+        actions.mask(s.key.expose());
+    }
 
     // 2. Tag.
     let Some(tag) = resolve_tag(&inputs, env, actions)? else {
@@ -83,11 +91,16 @@ pub async fn run(
         context: &context,
         day_dir: &day_dir,
         started_on,
+        audit: &audit,
     };
     match run.produce(actions, method, id_token).await {
         Ok(()) => Ok(()),
         Err(failure) => {
             run.record_failure(actions, &failure);
+            if failure.reason != FailureReason::AuditFileCorrupt {
+                let entry = run.entry(RunStatus::Failure, FLAG_MISSING, Some(&failure));
+                run.store(actions, entry, Vec::new()).await;
+            }
             Err(failure)
         }
     }
@@ -176,6 +189,7 @@ struct Run<'a> {
     context: &'a BuildContext,
     day_dir: &'a Path,
     started_on: DateTime<Utc>,
+    audit: &'a AuditInputs,
 }
 
 impl Run<'_> {
@@ -290,15 +304,18 @@ impl Run<'_> {
         }
 
         // Audit log and manifest last: they point at everything above.
+        let keep_audit = self.audit.store != AuditStore::None;
         let log_rel = self.day_dir.join("PROVENANCE_SHA256.txt");
         let log_line_path = format!("provenance_run_{}/provenance.json", self.context.run_id);
         let existing = self.read_audit_text(&log_rel)?.unwrap_or_default();
         let log = manifest::upsert_sha256_line(&existing, &sha, &log_line_path);
-        files::write_atomic(&self.ws(&log_rel), log.as_bytes()).reason(
-            FailureReason::WriteFailed,
-            format!("writing {}", log_rel.display()),
-        )?;
-        written.push(rel_string(&log_rel));
+        if keep_audit {
+            files::write_atomic(&self.ws(&log_rel), log.as_bytes()).reason(
+                FailureReason::WriteFailed,
+                format!("writing {}", log_rel.display()),
+            )?;
+            written.push(rel_string(&log_rel));
+        }
 
         let base = self.entry(RunStatus::Success, FLAG_READY, None);
         let entry = ManifestEntry {
@@ -313,13 +330,24 @@ impl Run<'_> {
                 .or(base.artifact_url.clone()),
             ..base
         };
-        let manifest_rel = self.merge_manifest(entry)?;
-        written.push(rel_string(&manifest_rel));
+        if keep_audit {
+            let manifest_rel = self.merge_manifest(entry.clone())?;
+            written.push(rel_string(&manifest_rel));
+            set(actions, "manifest-path", &rel_string(&manifest_rel))?;
+        }
+        let mut run_files = vec![(log_line_path.clone(), bytes.clone())];
+        if let Some(s) = &signed {
+            let name = format!(
+                "provenance_run_{}/provenance.sigstore.json",
+                self.context.run_id
+            );
+            run_files.push((name, s.bundle_json.clone()));
+        }
+        self.store(actions, entry, run_files).await;
 
         set(actions, "provenance-path", &rel_string(&prov_rel))?;
         set(actions, "provenance-sha256", &sha)?;
         set(actions, "subjects", &subjects.len().to_string())?;
-        set(actions, "manifest-path", &rel_string(&manifest_rel))?;
 
         let run_url = self.context.run_url();
         let md = summary::render_provenance(&ProvenanceSummary {
@@ -419,7 +447,7 @@ impl Run<'_> {
 
     fn entry(&self, status: RunStatus, flag: &str, failure: Option<&Failure>) -> ManifestEntry {
         let c = self.context;
-        ManifestEntry {
+        let entry = ManifestEntry {
             run_id: self.run_id(),
             tag: self.tag.name.clone(),
             sha: c.sha.clone(),
@@ -456,6 +484,10 @@ impl Run<'_> {
             prev_hash: None,
             entry_hash: None,
             extra: Default::default(),
+        };
+        match &self.audit.rollback_of {
+            Some(rolled_back) => audit_record::as_rollback(entry, rolled_back),
+            None => entry,
         }
     }
 
@@ -501,17 +533,62 @@ impl Run<'_> {
     /// Read, merge, write the day's manifest. An unreadable manifest is never overwritten.
     fn merge_manifest(&self, entry: ManifestEntry) -> Result<PathBuf> {
         let (rel, current) = self.load_manifest()?;
+        let is_new = !self.ws(&rel).exists();
         let merged = manifest::merge(current, entry);
-        files::write_atomic(&self.ws(&rel), merged.render().as_bytes()).reason(
+        let date = self.started_on.format("%Y-%m-%d").to_string();
+        let previous = is_new
+            .then(|| audit_files::previous_day(&self.ws(&self.inputs.reports_dir), &date))
+            .flatten();
+        let text =
+            audit_record::render_checked(&audit_chain::seal(merged, previous)).map_err(|e| {
+                Failure::new(
+                    FailureReason::WriteFailed,
+                    format!("{}: {e}", rel.display()),
+                )
+            })?;
+        files::write_atomic(&self.ws(&rel), text.as_bytes()).reason(
             FailureReason::WriteFailed,
             format!("writing {}", rel.display()),
         )?;
         Ok(rel)
     }
 
+    /// Hand the run's record to the audit store (commit, queue, sink). Never fails the run.
+    async fn store(
+        &self,
+        actions: &mut Actions,
+        entry: ManifestEntry,
+        run_files: Vec<(String, Vec<u8>)>,
+    ) {
+        let log_lines = run_files
+            .iter()
+            .filter(|(p, _)| p.ends_with("/provenance.json"))
+            .map(|(p, b)| LogLine {
+                sha256: files::sha256_bytes(b),
+                path: p.clone(),
+            })
+            .collect();
+        let record = AuditRecord {
+            reports_dir: rel_string(&self.inputs.reports_dir),
+            date: self.started_on.format("%Y-%m-%d").to_string(),
+            entry,
+            files: run_files.into_iter().map(|(p, b)| (p, Bytes(b))).collect(),
+            log_lines,
+        };
+        let req = StoreRequest {
+            env: self.env,
+            inputs: self.audit,
+            token: self.inputs.github_token.as_ref(),
+            repository: &self.context.repository,
+            record,
+        };
+        audit_trail::store_run(req, actions).await;
+    }
+
     /// Best effort: a failure entry in the manifest. A corrupt manifest stays as it is.
     fn record_failure(&self, actions: &mut Actions, failure: &Failure) {
-        if failure.reason == FailureReason::AuditFileCorrupt {
+        if failure.reason == FailureReason::AuditFileCorrupt || self.audit.store == AuditStore::None
+        {
             return;
         }
         let entry = self.entry(RunStatus::Failure, FLAG_MISSING, Some(failure));

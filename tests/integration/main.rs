@@ -1,5 +1,6 @@
 //! One integration binary: drives the real executable against fakes on 127.0.0.1.
 
+mod audit_store;
 mod common;
 mod conformance;
 mod provenance;
