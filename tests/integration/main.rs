@@ -6,3 +6,4 @@ mod conformance;
 mod provenance;
 mod publish;
 mod signing;
+mod supabase;
