@@ -35,6 +35,8 @@ struct Git {
     protected: BTreeSet<String>,
     read_only: bool,
     pulls: Vec<Value>,
+    /// Files another writer commits on `main` just before the next ref update is handled.
+    race: Option<BTreeMap<String, Vec<u8>>>,
 }
 
 fn hash(kind: &str, bytes: &[u8]) -> String {
@@ -94,6 +96,21 @@ impl Git {
             here.insert(dir, ("tree".into(), sha));
         }
         self.put_tree(here)
+    }
+
+    /// Commit `files` on top of `main` (another writer).
+    fn commit_on_main(&mut self, files: BTreeMap<String, Vec<u8>>, message: &str) {
+        let head = self.refs["main"].clone();
+        let mut flat = BTreeMap::new();
+        let base = self.commits[&head].0.clone();
+        self.flatten(&base, "", &mut flat);
+        for (p, b) in files {
+            let sha = self.put_blob(b);
+            flat.insert(p, sha);
+        }
+        let tree = self.build(&flat);
+        let c = self.put_commit(&tree, vec![head], message);
+        self.refs.insert("main".into(), c);
     }
 
     fn put_commit(&mut self, tree: &str, parents: Vec<String>, message: &str) -> String {
@@ -250,6 +267,9 @@ impl Respond for Router {
             }
             ("PATCH", ["git", "refs", "heads", rest @ ..]) => {
                 let branch = rest.join("/");
+                if let Some(files) = g.race.take() {
+                    g.commit_on_main(files, "another writer");
+                }
                 let new = body["sha"].as_str().unwrap_or_default().to_string();
                 let force = body["force"].as_bool().unwrap_or(false);
                 let Some(old) = g.refs.get(&branch).cloned() else {
@@ -532,6 +552,54 @@ async fn twenty_concurrent_runs_all_land_one_commit_each_with_a_valid_chain() {
         String::from_utf8(files[&format!("docs/reports/{day}/PROVENANCE_SHA256.txt")].clone())
             .expect("utf8");
     assert_eq!(log.lines().count(), 20);
+    drop(g);
+    let head_files = fake.git().files("main");
+    verify_files(&head_files).assert_success();
+}
+
+#[tokio::test]
+async fn branch_moved_during_the_commit_is_reread_and_merged_not_overwritten() {
+    // Another writer commits today's manifest with its own entry between our read and our
+    // ref update: the update is refused (not a fast forward), we re-read, re-merge, and retry.
+    use slsa_provenance_action::domain::audit_chain::seal;
+    use slsa_provenance_action::domain::manifest::Manifest;
+    let fake = FakeGit::start().await;
+    let day = chrono::Utc::now().format("%Y-%m-%d").to_string();
+    let theirs = Manifest::parse(
+        &json!({"schema_version": 2, "entries": [{"run_id": 1, "tag": "v0.9.9", "sha": SHA,
+            "artifact_url": null, "actor": "someone", "timestamp": "t", "status": "success",
+            "governance_flag": "provenance-ready"}]})
+        .to_string(),
+    )
+    .expect("manifest");
+    fake.git().race = Some(BTreeMap::from([
+        (
+            format!("docs/reports/{day}/manifest.json"),
+            seal(theirs, None).render().into_bytes(),
+        ),
+        ("OTHER.md".to_string(), b"theirs".to_vec()),
+    ]));
+    let ws = workspace();
+    let out = run_against(&ws, &fake, "v1.0.0", 801).run();
+    out.assert_success();
+    assert!(
+        out.stdout.contains("moved while we wrote"),
+        "{}",
+        out.stdout
+    );
+    let g = fake.git();
+    let history: Vec<String> = g.history("main").into_iter().map(|(_, m)| m).collect();
+    assert_eq!(history.len(), 3, "{history:?}");
+    assert_eq!(history[1], "another writer");
+    let files = g.files("main");
+    assert!(files.contains_key("OTHER.md"), "their commit is kept");
+    let runs: Vec<u64> = manifest_at(&files)["entries"]
+        .as_array()
+        .expect("entries")
+        .iter()
+        .map(|e| e["run_id"].as_u64().expect("id"))
+        .collect();
+    assert_eq!(runs, vec![1, 801], "their entry and ours");
     drop(g);
     let head_files = fake.git().files("main");
     verify_files(&head_files).assert_success();

@@ -98,7 +98,13 @@ impl HeadReader<'_, '_> {
             return Ok(None);
         };
         let bytes = self.gh.blob(self.repository, &e.sha).await?;
-        Ok(Some(String::from_utf8_lossy(&bytes).into_owned()))
+        // Not UTF-8 is a file we cannot merge into: refuse (the record is queued), never
+        // rewrite it from a lossy copy.
+        String::from_utf8(bytes).map(Some).map_err(|_| {
+            crate::adapters::github::ApiError::BadAnswer(format!(
+                "{name} at the branch head is not UTF-8 text; refusing to overwrite it"
+            ))
+        })
     }
 
     /// The day folder's files, and for a day without a manifest, the previous day's link.
