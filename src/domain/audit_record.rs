@@ -408,6 +408,33 @@ mod tests {
     }
 
     #[test]
+    fn legacy_v1_manifest_is_upgraded_and_chained_on_its_next_write() {
+        let legacy = r#"{"schema_version":1,"entries":[{"run_id":1,"tag":"v0","sha":"s",
+            "artifact_url":null,"actor":"a","timestamp":"t","status":"success",
+            "governance_flag":"f","custom":"kept"}]}"#;
+        let mut states = BTreeMap::new();
+        states.insert(
+            "docs/reports/2026-01-02".to_string(),
+            DayState {
+                manifest: Some(legacy.into()),
+                ..Default::default()
+            },
+        );
+        let w = build_writes(&[record("v1", 2, "2026-01-02")], &states).expect("w");
+        let text = String::from_utf8(w[2].bytes.clone()).expect("utf8");
+        let m = Manifest::parse(&text).expect("m");
+        assert_eq!(m.schema_version, 2);
+        assert_eq!(m.entries.len(), 2);
+        assert_eq!(m.entries[0].extra["custom"], "kept");
+        verify_days(&[DayFile {
+            date: "2026-01-02".into(),
+            label: "m".into(),
+            text,
+        }])
+        .expect("chained now");
+    }
+
+    #[test]
     fn corrupt_manifest_at_the_base_is_refused_not_overwritten() {
         let mut states = BTreeMap::new();
         states.insert(

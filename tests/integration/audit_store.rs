@@ -720,6 +720,72 @@ async fn rollback_release_is_recorded_as_a_rollback() {
     assert_eq!(e["rollback_of"], "v1.0.2");
 }
 
+#[tokio::test]
+async fn workspace_store_makes_no_requests_and_none_writes_no_audit_files() {
+    let fake = FakeGit::start().await;
+    let ws = workspace();
+    let out = run_against(&ws, &fake, "v9.0.0", 901)
+        .input("audit-store", "workspace")
+        .run();
+    out.assert_success();
+    assert!(ws
+        .path()
+        .join(out.out("manifest-path").expect("path"))
+        .is_file());
+    assert_eq!(fake.request_count().await, 0);
+    assert_eq!(out.out("manifest-queued"), None);
+
+    let ws = workspace();
+    let out = run_against(&ws, &fake, "v9.0.1", 902)
+        .input("audit-store", "none")
+        .run();
+    out.assert_success();
+    assert_eq!(out.out("manifest-path"), None);
+    let prov = out
+        .out("provenance-path")
+        .expect("statement is still written");
+    let day = Path::new(prov)
+        .parent()
+        .and_then(Path::parent)
+        .expect("day");
+    assert!(ws.path().join(prov).is_file());
+    assert!(!ws.path().join(day).join("manifest.json").exists());
+    assert!(!ws.path().join(day).join("PROVENANCE_SHA256.txt").exists());
+    assert_eq!(fake.request_count().await, 0);
+}
+
+#[tokio::test]
+async fn unreadable_queue_file_is_left_alone_and_the_run_commits_its_own_entry() {
+    let fake = FakeGit::start().await;
+    let ws = workspace();
+    ws.write("artifacts/queued-manifest.json", "{ not a queue");
+    let out = run_against(&ws, &fake, "v9.1.0", 911)
+        .input("queued-manifest", "artifacts/queued-manifest.json")
+        .run();
+    out.assert_success();
+    assert!(
+        out.stdout
+            .contains("::warning::queued-manifest cannot be read"),
+        "{}",
+        out.stdout
+    );
+    assert_eq!(ws.read("artifacts/queued-manifest.json"), "{ not a queue");
+    assert_eq!(fake.git().history("main").len(), 2);
+}
+
+#[test]
+fn invalid_audit_store_is_invalid_input() {
+    let ws = workspace();
+    ws.runner()
+        .release_event("v1.0.0")
+        .env("GITHUB_SHA", SHA)
+        .input("subject-path", "dist/*")
+        .input("sign", "none")
+        .input("audit-store", "s3")
+        .run()
+        .assert_failure("invalid_input");
+}
+
 // ---------------------------------------------------------------------------------------------
 // verify-manifest on tampered files (the chain itself is unit-tested in domain::audit_chain).
 
