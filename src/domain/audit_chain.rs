@@ -227,33 +227,51 @@ pub fn verify_days(days: &[DayFile]) -> Result<ChainReport, Tamper> {
             }
             (None, None) => {}
         }
-        let mut prev = m
-            .previous_day
-            .as_ref()
-            .map(|l| l.head.clone())
-            .unwrap_or_else(|| GENESIS.to_string());
-        for (i, e) in m.entries.iter().enumerate() {
-            let label = || Some(entry_label(i, e));
-            let (Some(p), Some(h)) = (&e.prev_hash, &e.entry_hash) else {
-                return Err(fail(label(), "has no prev_hash/entry_hash".into()));
-            };
-            if *p != prev {
-                return Err(fail(
-                    label(),
-                    "prev_hash does not match the entry before it (an entry was removed, moved or inserted)".into(),
-                ));
-            }
-            if entry_hash(e) != *h {
-                return Err(fail(
-                    label(),
-                    "entry_hash does not match its content (the entry was edited)".into(),
-                ));
-            }
-            prev = h.clone();
-        }
+        check_entries(&m).map_err(|(i, p)| fail(Some(entry_label(i, &m.entries[i])), p))?;
         last_chained = Some((day.date.clone(), head(&m)));
     }
     Ok(report)
+}
+
+/// Every entry links to the one before it (the first to `previous_day.head`) and its hash
+/// matches its content.
+fn check_entries(m: &Manifest) -> Result<(), (usize, String)> {
+    let mut prev = m
+        .previous_day
+        .as_ref()
+        .map(|l| l.head.clone())
+        .unwrap_or_else(|| GENESIS.to_string());
+    for (i, e) in m.entries.iter().enumerate() {
+        let (Some(p), Some(h)) = (&e.prev_hash, &e.entry_hash) else {
+            return Err((i, "has no prev_hash/entry_hash".into()));
+        };
+        if *p != prev {
+            return Err((
+                i,
+                "prev_hash does not match the entry before it (an entry was removed, moved or inserted)"
+                    .into(),
+            ));
+        }
+        if entry_hash(e) != *h {
+            return Err((
+                i,
+                "entry_hash does not match its content (the entry was edited)".into(),
+            ));
+        }
+        prev = h.clone();
+    }
+    Ok(())
+}
+
+/// The check a writer runs on a day file before merging into it: a chained (v2) file must be
+/// intact, or re-sealing it would launder an edit. A legacy v1 file has no chain to check.
+pub fn check_before_write(m: &Manifest) -> Result<(), String> {
+    if m.schema_version < 2 {
+        return Ok(());
+    }
+    let at = |i: usize, p: String| format!("entry {}: {p}", entry_label(i, &m.entries[i]));
+    check_order(m).map_err(|(i, p)| at(i, p))?;
+    check_entries(m).map_err(|(i, p)| at(i, p))
 }
 
 /// Entries strictly increasing by (tag in natural order, run id): sorted and no duplicates.
@@ -464,6 +482,17 @@ mod tests {
         f[2].text = legacy.into();
         let t = verify_days(&f).expect_err("downgrade");
         assert!(t.problem.contains("downgraded"), "{t}");
+    }
+
+    #[test]
+    fn writers_refuse_to_reseal_an_edited_file() {
+        let mut f = three_days();
+        edit(&mut f, 1, |v| v["entries"][0]["actor"] = "mallory".into());
+        let m = Manifest::parse(&f[1].text).expect("parse");
+        let e = check_before_write(&m).expect_err("edited");
+        assert!(e.starts_with("entry #1 (v1, run 3)"), "{e}");
+        let clean = Manifest::parse(&three_days()[1].text).expect("parse");
+        check_before_write(&clean).expect("intact");
     }
 
     #[test]

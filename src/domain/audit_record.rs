@@ -141,6 +141,9 @@ pub fn merge_day(
             .map_err(|e| format!("{label}/manifest.json cannot be read ({e})"))?,
         None => Manifest::default(),
     };
+    audit_chain::check_before_write(&current).map_err(|e| {
+        format!("{label}/manifest.json fails its hash chain ({e}); refusing to re-seal it")
+    })?;
     let mut log = state.log.clone().unwrap_or_default();
     let mut merged = current;
     for r in records {
@@ -432,6 +435,24 @@ mod tests {
             text,
         }])
         .expect("chained now");
+    }
+
+    #[test]
+    fn tampered_manifest_at_the_base_is_refused_not_resealed() {
+        let w = build_writes(&[record("v1", 1, "2026-01-02")], &BTreeMap::new()).expect("w");
+        let text = String::from_utf8(w[2].bytes.clone()).expect("utf8");
+        let forged = text.replace("\"octocat\"", "\"mallory\"");
+        assert_ne!(forged, text);
+        let mut states = BTreeMap::new();
+        states.insert(
+            "docs/reports/2026-01-02".to_string(),
+            DayState {
+                manifest: Some(forged),
+                ..Default::default()
+            },
+        );
+        let e = build_writes(&[record("v1", 2, "2026-01-02")], &states).expect_err("tampered");
+        assert!(e.contains("refusing to re-seal"), "{e}");
     }
 
     #[test]

@@ -527,6 +527,16 @@ impl Run<'_> {
             })?,
             None => Manifest::default(),
         };
+        // Re-sealing an edited file would launder the edit: refuse before writing anything.
+        audit_chain::check_before_write(&current).map_err(|e| {
+            Failure::new(
+                FailureReason::ManifestTampered,
+                format!(
+                    "{} fails its hash chain ({e}); refusing to re-seal it (run verify-manifest)",
+                    rel.display()
+                ),
+            )
+        })?;
         Ok((rel, current))
     }
 
@@ -587,7 +597,10 @@ impl Run<'_> {
 
     /// Best effort: a failure entry in the manifest. A corrupt manifest stays as it is.
     fn record_failure(&self, actions: &mut Actions, failure: &Failure) {
-        if failure.reason == FailureReason::AuditFileCorrupt || self.audit.store == AuditStore::None
+        if matches!(
+            failure.reason,
+            FailureReason::AuditFileCorrupt | FailureReason::ManifestTampered
+        ) || self.audit.store == AuditStore::None
         {
             return;
         }

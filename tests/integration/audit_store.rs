@@ -774,6 +774,31 @@ async fn unreadable_queue_file_is_left_alone_and_the_run_commits_its_own_entry()
 }
 
 #[test]
+fn run_refuses_to_reseal_a_tampered_workspace_manifest() {
+    // Regression: a writer that re-sealed an edited day file would launder the edit.
+    let ws = workspace();
+    let run = |run_id: u64| {
+        ws.runner()
+            .release_event("v1.0.0")
+            .env("GITHUB_SHA", SHA)
+            .env("GITHUB_RUN_ID", run_id.to_string())
+            .input("subject-path", "dist/*")
+            .input("sign", "none")
+            .run()
+    };
+    let first = run(1);
+    first.assert_success();
+    let rel = first.out("manifest-path").expect("path").to_string();
+    let forged = ws.read(&rel).replace("\"octocat\"", "\"mallory\"");
+    ws.write(&rel, &forged);
+    let second = run(2);
+    second.assert_failure("manifest_tampered");
+    assert_eq!(ws.read(&rel), forged, "the evidence is left as it is");
+    let day = Path::new(&rel).parent().expect("day");
+    assert!(!ws.path().join(day).join("provenance_run_2").exists());
+}
+
+#[test]
 fn invalid_audit_store_is_invalid_input() {
     let ws = workspace();
     ws.runner()

@@ -43,20 +43,23 @@ pub fn read_day_files(dir: &Path) -> io::Result<Vec<DayFile>> {
     Ok(days)
 }
 
-/// The newest day before `date` under `reports_dir` whose manifest is chained: its link.
-/// Unreadable or legacy files give no link (verify reports them).
+/// The newest day before `date` under `reports_dir` that has a manifest: its link, when that
+/// manifest is chained (a legacy or unreadable file gives none; verify-manifest reports it).
+/// Reads only that one file.
 pub fn previous_day(reports_dir: &Path, date: &str) -> Option<DayLink> {
-    let days = read_day_files(reports_dir).ok()?;
-    days.into_iter()
-        .rev()
-        .filter(|d| d.date.as_str() < date)
-        .find_map(|d| {
-            let m = Manifest::parse(&d.text).ok()?;
-            (m.schema_version >= 2).then(|| DayLink {
-                head: audit_chain::head(&m),
-                date: d.date,
-            })
-        })
+    let newest = std::fs::read_dir(reports_dir)
+        .ok()?
+        .filter_map(Result::ok)
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|d| is_date(d) && d.as_str() < date)
+        .filter(|d| reports_dir.join(d).join("manifest.json").is_file())
+        .max()?;
+    let text = std::fs::read_to_string(reports_dir.join(&newest).join("manifest.json")).ok()?;
+    let m = Manifest::parse(&text).ok()?;
+    (m.schema_version >= 2).then(|| DayLink {
+        head: audit_chain::head(&m),
+        date: newest,
+    })
 }
 
 /// A queue file, if there is one. A file that does not parse is an error, never overwritten.
@@ -72,4 +75,26 @@ pub fn read_queue(path: &Path) -> Result<Option<QueueFile>, String> {
 
 pub fn write_queue(path: &Path, queue: &QueueFile) -> io::Result<()> {
     files::write_atomic(path, queue.render().as_bytes())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn previous_day_is_the_newest_earlier_chained_day() {
+        let d = tempfile::tempdir().expect("tmp");
+        let sealed = audit_chain::seal(Manifest::default(), None);
+        for day in ["2026-01-01", "2026-01-03", "2026-01-05"] {
+            let p = d.path().join(day).join("manifest.json");
+            files::write_atomic(&p, sealed.render().as_bytes()).expect("w");
+        }
+        std::fs::create_dir_all(d.path().join("2026-01-04")).expect("empty day folder");
+        let link = previous_day(d.path(), "2026-01-05").expect("link");
+        assert_eq!(link.date, "2026-01-03");
+        assert_eq!(link.head, audit_chain::GENESIS);
+        assert_eq!(previous_day(d.path(), "2026-01-01"), None);
+        let days = read_day_files(d.path()).expect("read");
+        assert_eq!(days.len(), 3);
+    }
 }
