@@ -5,6 +5,8 @@ WORKDIR /src
 # Dependencies first, so source edits do not rebuild them.
 COPY Cargo.toml Cargo.lock ./
 COPY src ./src
+# The manifest JSON Schema is compiled into the binary (include_str!).
+COPY schemas ./schemas
 COPY benches ./benches
 COPY tests/integration ./tests/integration
 RUN cargo build --release --locked --bin slsa-provenance-action \
