@@ -449,7 +449,12 @@ async fn supabase_rows_land_and_reruns_update_instead_of_duplicating() {
     let out = release_run(&ws, &stack, &key, 5001, 1).run();
     out.assert_success();
     assert_eq!(out.out("sink-failed"), Some("false"), "{out:#?}");
-    assert!(!out.stdout.contains(&key) || out.stdout.contains("::add-mask::"));
+    for line in out.stdout.lines().chain(out.stderr.lines()) {
+        assert!(
+            !line.contains(&key) || line.starts_with("::add-mask::"),
+            "key leaked: {line}"
+        );
+    }
     let row = stack.sql(
         "select tag, run_id, run_attempt, status, length(manifest_hash), metadata->>'actor' from slsa_runs",
     );
@@ -557,4 +562,65 @@ async fn validate_function_receives_the_seed_payload() {
         .expect("call");
     let got = calls.lock().expect("calls").clone();
     assert_eq!(got, vec![("provenance-validate".to_string(), payload)]);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn upsert_is_retried_on_5xx_but_not_on_4xx() {
+    use slsa_provenance_action::adapters::supabase::Supabase;
+    use slsa_provenance_action::secret::Secret;
+    use wiremock::matchers::{header, method, path, query_param};
+    let server = MockServer::builder().start().await;
+    Mock::given(method("POST"))
+        .and(path("/rest/v1/slsa_runs"))
+        .and(query_param("on_conflict", "tag,run_id"))
+        .and(header("apikey", "k"))
+        .respond_with(ResponseTemplate::new(503))
+        .up_to_n_times(1)
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/rest/v1/slsa_runs"))
+        .respond_with(ResponseTemplate::new(201))
+        .with_priority(2)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/rest/v1/refused"))
+        .respond_with(ResponseTemplate::new(409).set_body_string("conflict"))
+        .mount(&server)
+        .await;
+    let url = url::Url::parse(&server.uri()).expect("url");
+    let s = Supabase::new(
+        &url,
+        &Secret::new("k"),
+        Duration::from_secs(10),
+        Duration::from_millis(1),
+    )
+    .expect("client");
+    s.upsert("slsa_runs", &json!({"tag": "v1", "run_id": 1}))
+        .await
+        .expect("second send lands");
+    let e = s
+        .upsert("refused", &json!({"tag": "v1", "run_id": 1}))
+        .await
+        .expect_err("4xx is final");
+    assert!(e.contains("409"), "{e}");
+    let sent = server.received_requests().await.unwrap_or_default();
+    let count = |p: &str| sent.iter().filter(|r| r.url.path() == p).count();
+    assert_eq!(count("/rest/v1/slsa_runs"), 2);
+    let prefer = sent[0]
+        .headers
+        .get("prefer")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    assert_eq!(prefer, "resolution=merge-duplicates,return=minimal");
+    assert_eq!(
+        sent[0]
+            .headers
+            .get("authorization")
+            .and_then(|v| v.to_str().ok()),
+        Some("Bearer k")
+    );
+    assert_eq!(count("/rest/v1/refused"), 1);
 }
