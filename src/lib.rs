@@ -22,6 +22,7 @@ pub const USAGE: &str = "\
 slsa-provenance-action: SLSA v1 provenance for GitHub releases
 
 usage: slsa-provenance-action [MODE] [--<input-name> <value>]...
+       slsa-provenance-action verify-manifest [DIR]   (default DIR: docs/reports)
 
 MODE is provenance (default), validate, notify, recover or report.
 Inputs are the action's inputs (see action.yml), also read from INPUT_<NAME> variables
@@ -37,6 +38,10 @@ pub fn run(
     cwd: PathBuf,
     actions: &mut Actions,
 ) -> Result<()> {
+    // A subcommand with a positional argument, not a mode: handled before inputs are read.
+    if args.first().and_then(|a| a.to_str()) == Some("verify-manifest") {
+        return modes::verify_manifest::run(&args[1..], &cwd, actions);
+    }
     let (raw, invocation) = RawInputs::collect(vars.iter().map(|(k, v)| (k, v)), args)?;
     if invocation == Invocation::Help {
         actions.info(USAGE);

@@ -9,6 +9,11 @@
 //! never rewritten). A new key is added. Entries are sorted by tag (natural order: v1.10 after
 //! v1.9), then run id. Fields this version does not know are kept verbatim.
 //!
+//! Versions: `schema_version: 2` adds the hash chain (`prev_hash`, `entry_hash`, the file's
+//! `previous_day` link; see `domain::audit_chain`). A version 1 file is still read, and is
+//! upgraded (chained) when it is next written. The published JSON Schema is
+//! `schemas/manifest.schema.json` (`domain::manifest_schema`).
+//!
 //! Pure: parsing and rendering text. A file that does not parse is an error: the caller must
 //! not overwrite what it cannot read.
 
@@ -18,7 +23,9 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-pub const MANIFEST_SCHEMA_VERSION: u32 = 1;
+pub const MANIFEST_SCHEMA_VERSION: u32 = 2;
+/// The oldest version this action reads.
+pub const MANIFEST_MIN_SCHEMA_VERSION: u32 = 1;
 
 /// A run's status. The design seeds also use `blocked` (recovery failed again) and `rollback`;
 /// a status this version does not know is kept verbatim rather than refused, so a manifest
@@ -119,14 +126,32 @@ pub struct ManifestEntry {
     /// The tag a rollback release rolls back (`status: rollback`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rollback_of: Option<String>,
+    /// Chain (schema 2): the `entry_hash` of the entry before this one in the file, or the
+    /// file's `previous_day.head` for the first entry.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prev_hash: Option<String>,
+    /// Chain (schema 2): SHA-256 over this entry's canonical JSON without this field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub entry_hash: Option<String>,
     /// Fields written by other tools or later versions: kept as they are.
     #[serde(flatten)]
     pub extra: BTreeMap<String, Value>,
 }
 
+/// A day file's link to the newest earlier day's file when it was created.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DayLink {
+    /// `YYYY-MM-DD`: the folder name of the previous day.
+    pub date: String,
+    /// That file's head: its last entry's `entry_hash`.
+    pub head: String,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Manifest {
     pub schema_version: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub previous_day: Option<DayLink>,
     pub entries: Vec<ManifestEntry>,
 }
 
@@ -134,6 +159,7 @@ impl Default for Manifest {
     fn default() -> Self {
         Self {
             schema_version: MANIFEST_SCHEMA_VERSION,
+            previous_day: None,
             entries: Vec::new(),
         }
     }
@@ -148,12 +174,19 @@ impl Manifest {
         let v: Value = serde_json::from_str(text).map_err(|e| format!("not JSON: {e}"))?;
         let m = if v.is_array() {
             Manifest {
-                schema_version: MANIFEST_SCHEMA_VERSION,
+                schema_version: MANIFEST_MIN_SCHEMA_VERSION,
+                previous_day: None,
                 entries: serde_json::from_value(v).map_err(|e| format!("bad entries: {e}"))?,
             }
         } else {
             serde_json::from_value(v).map_err(|e| format!("bad manifest: {e}"))?
         };
+        if m.schema_version < MANIFEST_MIN_SCHEMA_VERSION {
+            return Err(format!(
+                "schema_version {} is not a version",
+                m.schema_version
+            ));
+        }
         if m.schema_version > MANIFEST_SCHEMA_VERSION {
             return Err(format!(
                 "schema_version {} is newer than this action understands ({MANIFEST_SCHEMA_VERSION})",
@@ -298,40 +331,54 @@ pub fn upsert_sha256_line(existing: &str, hex: &str, path: &str) -> String {
     s
 }
 
+/// A plain entry for tests (here and in `audit_chain`).
+#[cfg(test)]
+pub(crate) fn test_entry(tag: &str, run_id: u64, status: RunStatus) -> ManifestEntry {
+    ManifestEntry {
+        run_id,
+        tag: tag.into(),
+        sha: "abc".into(),
+        artifact_url: Some(format!("https://x/{run_id}")),
+        actor: "octocat".into(),
+        timestamp: "2026-01-01T00:00:00Z".into(),
+        status,
+        governance_flag: "provenance-ready".into(),
+        governance_flag_history: vec![],
+        release_url: None,
+        failure_reason: None,
+        run_attempt: Some(1),
+        tag_source: None,
+        provenance_path: None,
+        provenance_sha256: None,
+        subjects: Some(1),
+        bundle_sha256: None,
+        signer_identity: None,
+        duration_ms: None,
+        validation_status: None,
+        validated_at: None,
+        notify_slack: None,
+        slack_retry: None,
+        issue_number: None,
+        requeue: None,
+        rerun_in_progress: None,
+        rollback_of: None,
+        prev_hash: None,
+        entry_hash: None,
+        extra: BTreeMap::new(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn entry(tag: &str, run_id: u64, status: RunStatus, flag: &str, ts: &str) -> ManifestEntry {
         ManifestEntry {
-            run_id,
-            tag: tag.into(),
-            sha: "abc".into(),
             artifact_url: Some(format!("https://x/{run_id}/{ts}")),
-            actor: "octocat".into(),
             timestamp: ts.into(),
-            status,
             governance_flag: flag.into(),
-            governance_flag_history: vec![],
-            release_url: None,
-            failure_reason: None,
-            run_attempt: Some(1),
-            tag_source: None,
-            provenance_path: None,
             provenance_sha256: Some(ts.into()),
-            subjects: Some(1),
-            bundle_sha256: None,
-            signer_identity: None,
-            duration_ms: None,
-            validation_status: None,
-            validated_at: None,
-            notify_slack: None,
-            slack_retry: None,
-            issue_number: None,
-            requeue: None,
-            rerun_in_progress: None,
-            rollback_of: None,
-            extra: BTreeMap::new(),
+            ..test_entry(tag, run_id, status)
         }
     }
 
@@ -463,6 +510,7 @@ mod tests {
     fn corrupt_or_future_manifest_is_refused() {
         assert!(Manifest::parse("{\"entries\": [").is_err());
         assert!(Manifest::parse("{\"schema_version\": 99, \"entries\": []}").is_err());
+        assert!(Manifest::parse("{\"schema_version\": 0, \"entries\": []}").is_err());
         assert_eq!(Manifest::parse("").expect("empty"), Manifest::default());
     }
 

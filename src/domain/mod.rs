@@ -4,11 +4,15 @@
 //! clock, or is async. Time comes in as an argument; files come in as strings. If a function here
 //! needs the world, it belongs in `adapters/` and hands the domain its answer.
 
+pub mod audit_chain;
+pub mod audit_record;
 pub mod checksums;
 pub mod manifest;
+pub mod manifest_schema;
 pub mod release_notes;
 pub mod retry;
 pub mod signing;
+pub mod sink_row;
 pub mod statement;
 pub mod subjects;
 pub mod summary;

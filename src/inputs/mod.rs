@@ -37,6 +37,14 @@ pub const KNOWN_INPUTS: &[&str] = &[
     "attest",
     "upload-release-asset",
     "release-notes",
+    "audit-store",
+    "audit-branch",
+    "queued-manifest",
+    "rollback-of",
+    "supabase-url",
+    "supabase-key",
+    "supabase-table",
+    "supabase-validate-function",
 ];
 
 /// The modes of the interface, built or not.
@@ -62,6 +70,14 @@ pub struct RawInputs {
     pub attest: Option<String>,
     pub upload_release_asset: Option<String>,
     pub release_notes: Option<String>,
+    pub audit_store: Option<String>,
+    pub audit_branch: Option<String>,
+    pub queued_manifest: Option<String>,
+    pub rollback_of: Option<String>,
+    pub supabase_url: Option<String>,
+    pub supabase_key: Option<String>,
+    pub supabase_table: Option<String>,
+    pub supabase_validate_function: Option<String>,
     /// Input names we do not know (warned about, like the runner does).
     #[serde(skip)]
     pub unknown: Vec<String>,
@@ -233,8 +249,10 @@ pub fn parse_mode(value: Option<&str>) -> Result<Mode> {
     }
 }
 
+pub mod audit;
 pub mod provenance;
 
+pub use audit::{AuditInputs, AuditStore};
 pub use provenance::{ProvenanceInputs, SignMode};
 
 #[cfg(test)]

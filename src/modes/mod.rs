@@ -4,4 +4,6 @@
 //! without I/O: such decisions live in `domain/`. A mode never exits the process; it returns a
 //! typed [`Failure`](crate::error::Failure) to `main`.
 
+pub mod audit_trail;
 pub mod provenance;
+pub mod verify_manifest;

@@ -11,7 +11,10 @@ use chrono::{DateTime, Utc};
 
 use crate::adapters::actions::Actions;
 use crate::adapters::context::RunEnv;
+use crate::adapters::store::workspace as audit_files;
 use crate::adapters::{files, git, oidc};
+use crate::domain::audit_chain;
+use crate::domain::audit_record::{self, AuditRecord, Bytes, LogLine};
 use crate::domain::checksums;
 use crate::domain::manifest::{self, Manifest, ManifestEntry, RunStatus};
 use crate::domain::signing::{self, SigningMethod};
@@ -20,7 +23,8 @@ use crate::domain::subjects::{self, SelectError, Subject, SubjectPatterns};
 use crate::domain::summary::{self, ProvenanceSummary};
 use crate::domain::tag::{self, ResolvedTag, TagSource};
 use crate::error::{Context, Failure, FailureReason, Result};
-use crate::inputs::{ProvenanceInputs, RawInputs};
+use crate::inputs::{AuditInputs, AuditStore, ProvenanceInputs, RawInputs};
+use crate::modes::audit_trail::{self, StoreRequest};
 use crate::secret::Secret;
 
 /// Files larger in number or size than this get progress lines while hashing.
@@ -50,6 +54,10 @@ pub async fn run(
     mask_secrets(&inputs, actions);
     // The environment's `SLSA_PROVENANCE_*` knobs: a bad one fails before anything is signed.
     crate::adapters::github::knobs(env)?;
+    let audit = AuditInputs::from_raw(raw)?;
+    if let Some(s) = &audit.supabase {
+        actions.mask(s.key.expose());
+    }
 
     // 2. Tag.
     let Some(tag) = resolve_tag(&inputs, env, actions)? else {
@@ -77,6 +85,8 @@ pub async fn run(
         started_on,
         owner,
         placed: None,
+        placed_files: Vec::new(),
+        audit: &audit,
     };
     let (method, context, id_token) = match set_up(&inputs, env, &tag, actions).await {
         Ok(s) => s,
@@ -84,7 +94,7 @@ pub async fn run(
             // No OIDC claims (or no signing method): the `GITHUB_*` variables still say which
             // run failed, which is all a failure entry needs.
             match fallback_context(env) {
-                Ok(context) => new_run(context).record_failure(actions, &failure),
+                Ok(context) => new_run(context).fail(actions, &failure).await,
                 Err(e) => actions.warning(&format!(
                     "could not record the failure in the manifest: {}",
                     e.message
@@ -99,7 +109,7 @@ pub async fn run(
     match run.produce(actions, method, id_token).await {
         Ok(()) => Ok(()),
         Err(failure) => {
-            run.record_failure(actions, &failure);
+            run.fail(actions, &failure).await;
             Err(failure)
         }
     }
@@ -219,6 +229,10 @@ struct Run<'a> {
     /// The statement (and bundle) this run has moved into place: a failure after that point
     /// records their hashes, so the manifest keeps matching the files on disk.
     placed: Option<Placed>,
+    /// The run folder's files as placed (workspace-relative to the day folder, bytes), for the
+    /// audit store's commit: the manifest never names a file its commit lacks.
+    placed_files: Vec<(String, Vec<u8>)>,
+    audit: &'a AuditInputs,
 }
 
 /// What a run has put on disk in its run folder.
@@ -318,15 +332,18 @@ impl Run<'_> {
             written.push(rel_string(&rel));
             set(actions, "bundle-path", &rel_string(&rel))?;
         }
-        let log_rel = self.day_dir.join("PROVENANCE_SHA256.txt");
-        let log_line_path = format!("provenance_run_{}/provenance.json", self.context.run_id);
-        let existing = self.read_audit_text(&log_rel)?.unwrap_or_default();
-        let log = manifest::upsert_sha256_line(&existing, &sha, &log_line_path);
-        files::write_atomic(&self.ws(&log_rel), log.as_bytes(), self.owner).reason(
-            FailureReason::WriteFailed,
-            format!("writing {}", log_rel.display()),
-        )?;
-        written.push(rel_string(&log_rel));
+        let keep_audit = self.audit.store != AuditStore::None;
+        if keep_audit {
+            let log_rel = self.day_dir.join("PROVENANCE_SHA256.txt");
+            let log_line_path = format!("provenance_run_{}/provenance.json", self.context.run_id);
+            let existing = self.read_audit_text(&log_rel)?.unwrap_or_default();
+            let log = manifest::upsert_sha256_line(&existing, &sha, &log_line_path);
+            files::write_atomic(&self.ws(&log_rel), log.as_bytes(), self.owner).reason(
+                FailureReason::WriteFailed,
+                format!("writing {}", log_rel.display()),
+            )?;
+            written.push(rel_string(&log_rel));
+        }
 
         // 6. Publish.
         let published = match &signed {
@@ -354,7 +371,8 @@ impl Run<'_> {
             }
         }
 
-        // 7. The manifest last: it points at everything above.
+        // 7. The manifest last: it points at everything above. Then the audit store (commit,
+        //    queue, sink), which never fails the run.
         let base = self.entry(RunStatus::Success, FLAG_READY, None);
         let entry = ManifestEntry {
             subjects: Some(subjects.len()),
@@ -364,15 +382,18 @@ impl Run<'_> {
                 .or(base.artifact_url.clone()),
             ..base
         };
-        let manifest_rel = self.merge_manifest(entry)?;
-        written.push(rel_string(&manifest_rel));
+        if keep_audit {
+            let manifest_rel = self.merge_manifest(entry.clone())?;
+            written.push(rel_string(&manifest_rel));
+            set(actions, "manifest-path", &rel_string(&manifest_rel))?;
+        }
+        self.store(actions, entry, self.placed_files.clone()).await;
 
         // 8. Outputs and summary.
         let prov_rel = placed.provenance_rel;
         set(actions, "provenance-path", &rel_string(&prov_rel))?;
         set(actions, "provenance-sha256", &sha)?;
         set(actions, "subjects", &subjects.len().to_string())?;
-        set(actions, "manifest-path", &rel_string(&manifest_rel))?;
 
         let run_url = self.context.run_url();
         let md = summary::render_provenance(&ProvenanceSummary {
@@ -446,6 +467,16 @@ impl Run<'_> {
         // From the first rename on, the files on disk are this run's: a failure from here is
         // recorded with their hashes.
         self.placed = Some(placed.clone());
+        let run_folder = format!("provenance_run_{}", self.context.run_id);
+        self.placed_files =
+            std::iter::once((format!("{run_folder}/provenance.json"), statement.to_vec()))
+                .chain(signed.map(|s| {
+                    (
+                        format!("{run_folder}/provenance.sigstore.json"),
+                        s.bundle_json.clone(),
+                    )
+                }))
+                .collect();
         staged_statement.commit().map_err(write_failed(&prov_rel))?;
         Ok(placed)
     }
@@ -534,7 +565,7 @@ impl Run<'_> {
         let c = &self.context;
         let placed = self.placed.as_ref();
         let duration_ms = u64::try_from((Utc::now() - self.started_on).num_milliseconds()).ok();
-        ManifestEntry {
+        let entry = ManifestEntry {
             run_id: self.run_id(),
             tag: self.tag.name.clone(),
             sha: c.sha.clone(),
@@ -568,7 +599,13 @@ impl Run<'_> {
             requeue: None,
             rerun_in_progress: None,
             rollback_of: None,
+            prev_hash: None,
+            entry_hash: None,
             extra: Default::default(),
+        };
+        match &self.audit.rollback_of {
+            Some(rolled_back) => audit_record::as_rollback(entry, rolled_back),
+            None => entry,
         }
     }
 
@@ -608,23 +645,94 @@ impl Run<'_> {
             })?,
             None => Manifest::default(),
         };
+        // Re-sealing an edited file would launder the edit: refuse before writing anything.
+        audit_chain::check_before_write(&current).map_err(|e| {
+            Failure::new(
+                FailureReason::ManifestTampered,
+                format!(
+                    "{} fails its hash chain ({e}); refusing to re-seal it (run verify-manifest)",
+                    rel.display()
+                ),
+            )
+        })?;
         Ok((rel, current))
     }
 
     /// Read, merge, write the day's manifest. An unreadable manifest is never overwritten.
     fn merge_manifest(&self, entry: ManifestEntry) -> Result<PathBuf> {
         let (rel, current) = self.load_manifest()?;
+        let is_new = !self.ws(&rel).exists();
         let merged = manifest::merge(current, entry);
-        files::write_atomic(&self.ws(&rel), merged.render().as_bytes(), self.owner).reason(
+        let date = self.started_on.format("%Y-%m-%d").to_string();
+        let previous = is_new
+            .then(|| audit_files::previous_day(&self.ws(&self.inputs.reports_dir), &date))
+            .flatten();
+        let text =
+            audit_record::render_checked(&audit_chain::seal(merged, previous)).map_err(|e| {
+                Failure::new(
+                    FailureReason::WriteFailed,
+                    format!("{}: {e}", rel.display()),
+                )
+            })?;
+        files::write_atomic(&self.ws(&rel), text.as_bytes(), self.owner).reason(
             FailureReason::WriteFailed,
             format!("writing {}", rel.display()),
         )?;
         Ok(rel)
     }
 
-    /// Best effort: a failure entry in the manifest. A corrupt manifest stays as it is.
+    /// A failed run: recorded in the workspace manifest, then handed to the audit store.
+    async fn fail(&self, actions: &mut Actions, failure: &Failure) {
+        self.record_failure(actions, failure);
+        if !matches!(
+            failure.reason,
+            FailureReason::AuditFileCorrupt | FailureReason::ManifestTampered
+        ) {
+            let entry = self.entry(RunStatus::Failure, FLAG_MISSING, Some(failure));
+            self.store(actions, entry, self.placed_files.clone()).await;
+        }
+    }
+
+    /// Hand the run's record to the audit store (commit, queue, sink). Never fails the run.
+    async fn store(
+        &self,
+        actions: &mut Actions,
+        entry: ManifestEntry,
+        run_files: Vec<(String, Vec<u8>)>,
+    ) {
+        let log_lines = run_files
+            .iter()
+            .filter(|(p, _)| p.ends_with("/provenance.json"))
+            .map(|(p, b)| LogLine {
+                sha256: files::sha256_bytes(b),
+                path: p.clone(),
+            })
+            .collect();
+        let record = AuditRecord {
+            reports_dir: rel_string(&self.inputs.reports_dir),
+            date: self.started_on.format("%Y-%m-%d").to_string(),
+            entry,
+            files: run_files.into_iter().map(|(p, b)| (p, Bytes(b))).collect(),
+            log_lines,
+        };
+        let req = StoreRequest {
+            env: self.env,
+            inputs: self.audit,
+            token: self.inputs.github_token.as_ref(),
+            repository: &self.context.repository,
+            record,
+        };
+        audit_trail::store_run(req, actions).await;
+    }
+
+    /// Best effort: a failure entry in the manifest. A corrupt or tampered manifest stays as
+    /// it is; `audit-store: none` writes none.
     fn record_failure(&self, actions: &mut Actions, failure: &Failure) {
-        if failure.reason == FailureReason::AuditFileCorrupt {
+        if matches!(
+            failure.reason,
+            FailureReason::AuditFileCorrupt | FailureReason::ManifestTampered
+        ) || self.audit.store == AuditStore::None
+        {
             return;
         }
         let entry = self.entry(RunStatus::Failure, FLAG_MISSING, Some(failure));

@@ -120,6 +120,8 @@ impl Workspace {
             ),
             ("GITHUB_EVENT_NAME", "workflow_dispatch".into()),
             ("RUNNER_ENVIRONMENT", "github-hosted".into()),
+            // The audit trail stays in the workspace unless a test exercises the commit store.
+            ("INPUT_AUDIT-STORE", "workspace".into()),
             (
                 "RUNNER_TEMP",
                 self.runner_temp.path().to_string_lossy().into_owned(),

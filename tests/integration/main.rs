@@ -1,5 +1,6 @@
 //! One integration binary: drives the real executable against fakes on 127.0.0.1.
 
+mod audit_store;
 mod audit_truth;
 mod common;
 mod conformance;
@@ -7,3 +8,4 @@ mod provenance;
 mod publish;
 mod secrets;
 mod signing;
+mod supabase;

@@ -1,6 +1,7 @@
 //! GitHub's REST API: the client core (transport, retries, errors), one file per resource.
 //!
-//! Resources: [`releases`] (releases, assets, notes), [`attestations`] (the attestations API).
+//! Resources: [`releases`] (releases, assets, notes), [`attestations`] (the attestations API),
+//! [`git_data`] (refs, trees, blobs, commits, pull requests: the audit store's commit).
 //!
 //! `octocrab` is the HTTP transport (its retry layer is deliberately not compiled in); this
 //! module builds every request itself, applies the retry policy of `domain::retry`, and turns
@@ -194,6 +195,7 @@ impl fmt::Display for ApiError {
 pub type ApiResult<T> = std::result::Result<T, ApiError>;
 
 pub mod attestations;
+pub mod git_data;
 pub mod releases;
 
 pub use attestations::StoredAttestation;

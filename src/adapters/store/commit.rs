@@ -1,0 +1,300 @@
+//! The `commit` audit store: one atomic commit per run through the Git Database API.
+//!
+//! Each attempt: read the branch head, read the day files at that head, merge our records
+//! (`domain::audit_record::build_writes`), create blobs, a tree on the head's tree, a commit
+//! whose parent is the head, and move the branch with `force: false`. GitHub refuses a move
+//! that is not a fast forward (422): someone else committed in between, so we start over from
+//! the new head after a jittered backoff. Every such refusal means another run's commit landed
+//! inside our attempt, so with N runs racing, N attempts are enough for each; the bound is
+//! `SLSA_PROVENANCE_CAS_ATTEMPTS` (default 20).
+//!
+//! A protected branch (or ruleset) gets the same commit on `provenance/<tag>-<run_id>` and a
+//! pull request. Anything else (403, an API failure, retries exhausted, a manifest at the head
+//! we cannot read) is returned as [`Stored::Refused`]: the caller queues the record.
+//!
+//! Requests of an uncontended run (the README quotes this): 1 ref + 1 commit + one tree per
+//! folder level of the day folder + 1 blob read per existing day file + 1 blob per file written
+//! + 1 tree + 1 commit + 1 ref update (+ 1 for the default branch when `audit-branch` is unset).
+
+use std::collections::{BTreeMap, HashMap};
+use std::time::Duration;
+
+use crate::adapters::github::git_data::TreeEntry;
+use crate::adapters::github::{ApiResult, GitHub, Log};
+use crate::domain::audit_chain;
+use crate::domain::audit_record::{
+    self, build_writes, cas_backoff, classify_ref_refusal, is_date, AuditRecord, DayState,
+    RefRefusal,
+};
+use crate::domain::manifest::{DayLink, Manifest};
+
+/// Test/tuning knob: how many compare-and-swap rounds before the record is queued.
+pub const ENV_CAS_ATTEMPTS: &str = "SLSA_PROVENANCE_CAS_ATTEMPTS";
+pub const DEFAULT_CAS_ATTEMPTS: u32 = 20;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Stored {
+    Committed {
+        branch: String,
+        commit: String,
+        attempts: u32,
+    },
+    PullRequest {
+        branch: String,
+        commit: String,
+        url: String,
+    },
+    Refused {
+        reason: String,
+    },
+}
+
+pub struct CommitStore<'a, 'g> {
+    pub gh: &'a GitHub<'g>,
+    pub repository: &'a str,
+    /// `None`: the repository's default branch.
+    pub branch: Option<&'a str>,
+    pub attempts: u32,
+    pub backoff_base: Duration,
+    pub log: Log<'a>,
+}
+
+/// One attempt's reading of the head: tree listings by tree sha.
+struct HeadReader<'a, 'g> {
+    gh: &'a GitHub<'g>,
+    repository: &'a str,
+    listings: HashMap<String, Vec<TreeEntry>>,
+}
+
+impl HeadReader<'_, '_> {
+    async fn list(&mut self, tree: &str) -> ApiResult<Vec<TreeEntry>> {
+        if let Some(l) = self.listings.get(tree) {
+            return Ok(l.clone());
+        }
+        let l = self.gh.tree(self.repository, tree).await?;
+        self.listings.insert(tree.to_string(), l.clone());
+        Ok(l)
+    }
+
+    /// The tree sha of folder `path` below `root`, if it exists.
+    async fn folder(&mut self, root: &str, path: &str) -> ApiResult<Option<String>> {
+        let mut current = root.to_string();
+        for segment in path.split('/').filter(|s| !s.is_empty()) {
+            let listing = self.list(&current).await?;
+            match listing
+                .iter()
+                .find(|e| e.path == segment && e.kind == "tree")
+            {
+                Some(e) => current = e.sha.clone(),
+                None => return Ok(None),
+            }
+        }
+        Ok(Some(current))
+    }
+
+    async fn file_in(&mut self, folder: &str, name: &str) -> ApiResult<Option<String>> {
+        let listing = self.list(folder).await?;
+        let Some(e) = listing.iter().find(|e| e.path == name && e.kind == "blob") else {
+            return Ok(None);
+        };
+        let bytes = self.gh.blob(self.repository, &e.sha).await?;
+        // Not UTF-8 is a file we cannot merge into: refuse (the record is queued), never
+        // rewrite it from a lossy copy.
+        String::from_utf8(bytes).map(Some).map_err(|_| {
+            crate::adapters::github::ApiError::BadAnswer(format!(
+                "{name} at the branch head is not UTF-8 text; refusing to overwrite it"
+            ))
+        })
+    }
+
+    /// The day folder's files, and for a day without a manifest, the previous day's link.
+    async fn day_state(&mut self, root: &str, day_dir: &str) -> ApiResult<DayState> {
+        let mut state = DayState::default();
+        if let Some(day) = self.folder(root, day_dir).await? {
+            state.manifest = self.file_in(&day, "manifest.json").await?;
+            state.log = self.file_in(&day, "PROVENANCE_SHA256.txt").await?;
+        }
+        if state.manifest.is_none() {
+            let (reports_dir, date) = day_dir.rsplit_once('/').unwrap_or(("", day_dir));
+            if let Some(reports) = self.folder(root, reports_dir).await? {
+                let listing = self.list(&reports).await?;
+                let previous = listing
+                    .iter()
+                    .filter(|e| e.kind == "tree" && is_date(&e.path) && e.path.as_str() < date)
+                    .max_by(|a, b| a.path.cmp(&b.path))
+                    .cloned();
+                if let Some(prev) = previous {
+                    if let Some(text) = self.file_in(&prev.sha, "manifest.json").await? {
+                        state.previous = Manifest::parse(&text)
+                            .ok()
+                            .filter(|m| m.schema_version >= 2)
+                            .map(|m| DayLink {
+                                head: audit_chain::head(&m),
+                                date: prev.path.clone(),
+                            });
+                    }
+                }
+            }
+        }
+        Ok(state)
+    }
+}
+
+enum Attempt {
+    Done(Stored),
+    Raced,
+}
+
+impl CommitStore<'_, '_> {
+    /// Commit `own` (and the queued `drained` records) to the audit branch.
+    pub async fn store(&self, own: &AuditRecord, drained: &[AuditRecord]) -> Stored {
+        let branch = match self.branch {
+            Some(b) => b.to_string(),
+            None => match self.gh.default_branch(self.repository).await {
+                Ok(b) => b,
+                Err(e) => {
+                    return Stored::Refused {
+                        reason: format!("reading the default branch: {e}"),
+                    }
+                }
+            },
+        };
+        let mut records: Vec<AuditRecord> = drained.to_vec();
+        records.push(own.clone());
+        let message = audit_record::commit_message(own, drained);
+        for attempt in 1..=self.attempts.max(1) {
+            match self
+                .attempt(&branch, own, &records, &message, attempt)
+                .await
+            {
+                Ok(Attempt::Done(stored)) => return stored,
+                Ok(Attempt::Raced) => {
+                    if attempt < self.attempts {
+                        let wait = cas_backoff(self.backoff_base, attempt, rand::random::<f64>());
+                        (self.log)(&format!(
+                            "audit commit: {branch} moved while we wrote (attempt {attempt}/{}); re-reading and merging again in {}ms",
+                            self.attempts,
+                            wait.as_millis()
+                        ));
+                        tokio::time::sleep(wait).await;
+                    }
+                }
+                Err(reason) => return Stored::Refused { reason },
+            }
+        }
+        Stored::Refused {
+            reason: format!(
+                "{branch} kept moving: no fast-forward after {} attempts",
+                self.attempts
+            ),
+        }
+    }
+
+    async fn attempt(
+        &self,
+        branch: &str,
+        own: &AuditRecord,
+        records: &[AuditRecord],
+        message: &str,
+        attempt: u32,
+    ) -> Result<Attempt, String> {
+        let api = |what: &str| {
+            let what = what.to_string();
+            move |e: crate::adapters::github::ApiError| format!("{what}: {e}")
+        };
+        // 1. The head and its tree.
+        let head = self
+            .gh
+            .branch_head(self.repository, branch)
+            .await
+            .map_err(api(&format!("reading branch {branch}")))?;
+        let root = self
+            .gh
+            .commit_tree(self.repository, &head)
+            .await
+            .map_err(api("reading the head commit"))?;
+        // 2. The day files at the head, merged with our records.
+        let mut reader = HeadReader {
+            gh: self.gh,
+            repository: self.repository,
+            listings: HashMap::new(),
+        };
+        let mut states = BTreeMap::new();
+        for dir in audit_record::day_dirs(records) {
+            let state = reader
+                .day_state(&root, &dir)
+                .await
+                .map_err(api(&format!("reading {dir} at {head}")))?;
+            states.insert(dir, state);
+        }
+        let writes = build_writes(records, &states)?;
+        // 3. Blobs, tree, commit.
+        let mut entries = Vec::with_capacity(writes.len());
+        for w in &writes {
+            let sha = self
+                .gh
+                .create_blob(self.repository, &w.bytes)
+                .await
+                .map_err(api(&format!("creating the blob of {}", w.path)))?;
+            entries.push((w.path.clone(), sha));
+        }
+        let tree = self
+            .gh
+            .create_tree(self.repository, &root, &entries)
+            .await
+            .map_err(api("creating the tree"))?;
+        let commit = self
+            .gh
+            .create_commit(self.repository, message, &tree, &head)
+            .await
+            .map_err(api("creating the commit"))?;
+        // 4. Fast-forward the branch, or read why not.
+        let refused = match self
+            .gh
+            .fast_forward(self.repository, branch, &commit)
+            .await
+            .map_err(api(&format!("updating {branch}")))?
+        {
+            Ok(()) => {
+                return Ok(Attempt::Done(Stored::Committed {
+                    branch: branch.to_string(),
+                    commit,
+                    attempts: attempt,
+                }))
+            }
+            Err(r) => r,
+        };
+        match classify_ref_refusal(refused.status, &refused.message) {
+            RefRefusal::NotFastForward => Ok(Attempt::Raced),
+            RefRefusal::Protected => {
+                let side = audit_record::pr_branch(own);
+                self.gh
+                    .create_branch(self.repository, &side, &commit)
+                    .await
+                    .map_err(api(&format!(
+                        "{branch} is protected ({}); creating {side}",
+                        refused.message
+                    )))?;
+                let title = message.lines().next().unwrap_or(message);
+                let body = format!(
+                    "{message}\n\n{branch} does not accept direct commits ({}), so this run's audit files wait here. Merge to record them.",
+                    refused.message
+                );
+                let url = self
+                    .gh
+                    .open_pull_request(self.repository, &side, branch, title, &body)
+                    .await
+                    .map_err(api(&format!("opening a pull request from {side}")))?;
+                Ok(Attempt::Done(Stored::PullRequest {
+                    branch: side,
+                    commit,
+                    url,
+                }))
+            }
+            RefRefusal::Forbidden | RefRefusal::Other => Err(format!(
+                "GitHub refused to update {branch}: HTTP {}: {}",
+                refused.status, refused.message
+            )),
+        }
+    }
+}
