@@ -6,6 +6,7 @@
 
 pub mod checksums;
 pub mod manifest;
+pub mod notify;
 pub mod release_notes;
 pub mod retry;
 pub mod signing;
