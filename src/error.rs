@@ -59,6 +59,8 @@ pub enum FailureReason {
     ReleaseNotesFailed,
     /// Any other GitHub API failure.
     GithubApiFailed,
+    /// `mode: notify`: the notice reached nobody (no chat channel and no issue).
+    NotifyFailed,
 }
 
 impl FailureReason {
@@ -89,6 +91,7 @@ impl FailureReason {
         Self::ReleaseAssetFailed,
         Self::ReleaseNotesFailed,
         Self::GithubApiFailed,
+        Self::NotifyFailed,
     ];
 
     pub fn code(self) -> &'static str {
@@ -118,6 +121,7 @@ impl FailureReason {
             Self::ReleaseAssetFailed => "release_asset_failed",
             Self::ReleaseNotesFailed => "release_notes_failed",
             Self::GithubApiFailed => "github_api_failed",
+            Self::NotifyFailed => "notify_failed",
         }
     }
 }

@@ -60,12 +60,24 @@ pub fn run(
                 .map_err(|e| Failure::new(FailureReason::WriteFailed, e.to_string()))?;
             rt.block_on(modes::provenance::run(&raw, &env, actions, started_on))
         }
-        Mode::Validate | Mode::Notify | Mode::Recover | Mode::Report => Err(Failure::new(
+        Mode::Notify => {
+            let env = RunEnv::from_os(vars, cwd)?;
+            runtime()?.block_on(modes::notify::run(&raw, &env, actions))
+        }
+        Mode::Validate | Mode::Recover | Mode::Report => Err(Failure::new(
             FailureReason::ModeNotImplemented,
             format!(
-                "mode '{}' is not implemented yet; this version implements: provenance",
+                "mode '{}' is not implemented yet; this version implements: provenance, notify",
                 raw.mode.as_deref().unwrap_or_default()
             ),
         )),
     }
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| Failure::new(FailureReason::WriteFailed, e.to_string()))
 }

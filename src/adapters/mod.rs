@@ -10,3 +10,5 @@ pub mod git;
 pub mod github;
 pub mod oidc;
 pub mod sigstore;
+pub mod slack;
+pub mod workspace_manifest;

@@ -389,6 +389,20 @@ pub fn channel_output(delivery: &Delivery, issue: bool) -> &'static str {
     }
 }
 
+/// Whether the run must fail with `notify_failed`: a failure (or anything a channel or
+/// `issue-on: always` asked to deliver) reached no chat channel and no issue.
+pub fn reached_nobody(
+    status: NotifyStatus,
+    channels_configured: usize,
+    issue_on: IssueOn,
+    delivery: &Delivery,
+    issue_done: bool,
+) -> bool {
+    let expected =
+        status == NotifyStatus::Failure || channels_configured > 0 || issue_on == IssueOn::Always;
+    expected && !delivery.any() && !issue_done
+}
+
 /// Labels for the issue: the base labels, then `ops-alert`, `provenance-failure` for a failure,
 /// then `security-backcompat` for a `predicate_mismatch`; no duplicates, order kept.
 pub fn labels(base: &[String], status: NotifyStatus, failure_reason: Option<&str>) -> Vec<String> {
@@ -828,6 +842,22 @@ mod tests {
             ..Delivery::default()
         };
         assert_eq!(channel_output(&hook, false), "webhook");
+    }
+
+    #[test]
+    fn notify_fails_only_when_a_notice_reached_nobody() {
+        let none = Delivery::default();
+        let slack = Delivery {
+            slack: true,
+            ..Delivery::default()
+        };
+        use NotifyStatus::*;
+        assert!(reached_nobody(Failure, 1, IssueOn::Failure, &none, false));
+        assert!(!reached_nobody(Failure, 1, IssueOn::Failure, &none, true));
+        assert!(!reached_nobody(Failure, 1, IssueOn::Failure, &slack, false));
+        assert!(reached_nobody(Failure, 0, IssueOn::Never, &none, false));
+        assert!(!reached_nobody(Success, 0, IssueOn::Failure, &none, false));
+        assert!(reached_nobody(Success, 1, IssueOn::Failure, &none, false));
     }
 
     #[test]

@@ -37,6 +37,18 @@ pub const KNOWN_INPUTS: &[&str] = &[
     "attest",
     "upload-release-asset",
     "release-notes",
+    // mode: notify
+    "status",
+    "run-id",
+    "artifact-url",
+    "failure-reason",
+    "issue-on",
+    "issue-labels",
+    "slack-webhook-url",
+    "slack-token",
+    "slack-channel",
+    "notify-webhook-url",
+    "runbook-url",
 ];
 
 /// The modes of the interface, built or not.
@@ -62,6 +74,18 @@ pub struct RawInputs {
     pub attest: Option<String>,
     pub upload_release_asset: Option<String>,
     pub release_notes: Option<String>,
+    // mode: notify (the webhook URLs are credentials: `Secret`)
+    pub status: Option<String>,
+    pub run_id: Option<String>,
+    pub artifact_url: Option<String>,
+    pub failure_reason: Option<String>,
+    pub issue_on: Option<String>,
+    pub issue_labels: Option<String>,
+    pub slack_webhook_url: Option<Secret>,
+    pub slack_token: Option<Secret>,
+    pub slack_channel: Option<String>,
+    pub notify_webhook_url: Option<Secret>,
+    pub runbook_url: Option<String>,
     /// Input names we do not know (warned about, like the runner does).
     #[serde(skip)]
     pub unknown: Vec<String>,
@@ -233,8 +257,10 @@ pub fn parse_mode(value: Option<&str>) -> Result<Mode> {
     }
 }
 
+pub mod notify;
 pub mod provenance;
 
+pub use notify::NotifyInputs;
 pub use provenance::{ProvenanceInputs, SignMode};
 
 #[cfg(test)]

@@ -4,4 +4,5 @@
 //! without I/O: such decisions live in `domain/`. A mode never exits the process; it returns a
 //! typed [`Failure`](crate::error::Failure) to `main`.
 
+pub mod notify;
 pub mod provenance;

@@ -2,6 +2,7 @@
 
 mod common;
 mod conformance;
+mod notify;
 mod provenance;
 mod publish;
 mod secrets;

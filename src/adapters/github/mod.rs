@@ -162,6 +162,7 @@ impl fmt::Display for ApiError {
 pub type ApiResult<T> = std::result::Result<T, ApiError>;
 
 pub mod attestations;
+pub mod issues;
 pub mod releases;
 
 pub use attestations::StoredAttestation;
