@@ -7,6 +7,7 @@
 pub mod checksums;
 pub mod manifest;
 pub mod notify;
+pub mod recover;
 pub mod release_notes;
 pub mod retry;
 pub mod signing;
