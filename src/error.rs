@@ -61,6 +61,15 @@ pub enum FailureReason {
     GithubApiFailed,
     /// `mode: notify`: the notice reached nobody (no chat channel and no issue).
     NotifyFailed,
+    /// `mode: recover`: GitHub cannot re-run the run and a dispatch does not replace it (the
+    /// run is still running, or an unexplained refusal).
+    RerunRefused,
+    /// `mode: recover`: the workflow dispatch failed (422 after every attempt, or refused).
+    DispatchFailed,
+    /// `mode: recover`: GitHub rejected the dispatch token (401, or 403 bad credentials).
+    DispatchTokenRejected,
+    /// `mode: recover`: the recovered run failed again; the entry is `blocked`.
+    RecoveryBlocked,
 }
 
 impl FailureReason {
@@ -92,6 +101,10 @@ impl FailureReason {
         Self::ReleaseNotesFailed,
         Self::GithubApiFailed,
         Self::NotifyFailed,
+        Self::RerunRefused,
+        Self::DispatchFailed,
+        Self::DispatchTokenRejected,
+        Self::RecoveryBlocked,
     ];
 
     pub fn code(self) -> &'static str {
@@ -122,6 +135,10 @@ impl FailureReason {
             Self::ReleaseNotesFailed => "release_notes_failed",
             Self::GithubApiFailed => "github_api_failed",
             Self::NotifyFailed => "notify_failed",
+            Self::RerunRefused => "rerun_refused",
+            Self::DispatchFailed => "dispatch_failed",
+            Self::DispatchTokenRejected => "dispatch_token_rejected",
+            Self::RecoveryBlocked => "recovery_blocked",
         }
     }
 }

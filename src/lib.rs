@@ -64,10 +64,14 @@ pub fn run(
             let env = RunEnv::from_os(vars, cwd)?;
             runtime()?.block_on(modes::notify::run(&raw, &env, actions))
         }
-        Mode::Validate | Mode::Recover | Mode::Report => Err(Failure::new(
+        Mode::Recover => {
+            let env = RunEnv::from_os(vars, cwd)?;
+            runtime()?.block_on(modes::recover::run(&raw, &env, actions))
+        }
+        Mode::Validate | Mode::Report => Err(Failure::new(
             FailureReason::ModeNotImplemented,
             format!(
-                "mode '{}' is not implemented yet; this version implements: provenance, notify",
+                "mode '{}' is not implemented yet; this version implements: provenance, notify, recover",
                 raw.mode.as_deref().unwrap_or_default()
             ),
         )),

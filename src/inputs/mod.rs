@@ -49,6 +49,15 @@ pub const KNOWN_INPUTS: &[&str] = &[
     "slack-channel",
     "notify-webhook-url",
     "runbook-url",
+    // mode: recover
+    "reason",
+    "workflow",
+    "ref",
+    "max-attempts",
+    "retry-interval",
+    "wait",
+    "wait-timeout",
+    "dispatch-token",
 ];
 
 /// The modes of the interface, built or not.
@@ -86,6 +95,16 @@ pub struct RawInputs {
     pub slack_channel: Option<String>,
     pub notify_webhook_url: Option<Secret>,
     pub runbook_url: Option<String>,
+    // mode: recover
+    pub reason: Option<String>,
+    pub workflow: Option<String>,
+    #[serde(rename = "ref")]
+    pub git_ref: Option<String>,
+    pub max_attempts: Option<String>,
+    pub retry_interval: Option<String>,
+    pub wait: Option<String>,
+    pub wait_timeout: Option<String>,
+    pub dispatch_token: Option<Secret>,
     /// Input names we do not know (warned about, like the runner does).
     #[serde(skip)]
     pub unknown: Vec<String>,
@@ -259,9 +278,11 @@ pub fn parse_mode(value: Option<&str>) -> Result<Mode> {
 
 pub mod notify;
 pub mod provenance;
+pub mod recover;
 
 pub use notify::NotifyInputs;
 pub use provenance::{ProvenanceInputs, SignMode};
+pub use recover::RecoverInputs;
 
 #[cfg(test)]
 mod tests {

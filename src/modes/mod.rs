@@ -6,3 +6,4 @@
 
 pub mod notify;
 pub mod provenance;
+pub mod recover;

@@ -58,6 +58,11 @@ pub fn record(located: &Located, update: EntryUpdate) -> Result<bool> {
 
 pub async fn run(raw: &RawInputs, env: &RunEnv, actions: &mut Actions) -> Result<()> {
     let inputs = NotifyInputs::from_raw(raw)?;
+    run_with(&inputs, env, actions).await
+}
+
+/// The whole mode from typed inputs (`mode: recover` calls it to open its issue).
+pub async fn run_with(inputs: &NotifyInputs, env: &RunEnv, actions: &mut Actions) -> Result<()> {
     for s in [
         &inputs.slack_webhook_url,
         &inputs.slack_token,
@@ -94,7 +99,7 @@ pub async fn run(raw: &RawInputs, env: &RunEnv, actions: &mut Actions) -> Result
 
     // 1. The run's entry (status, tag, artifact, reason when the inputs leave them out).
     let located = workspace_manifest::find_run(&reports, run_id, inputs.tag.as_deref())?;
-    let notice = build_notice(&inputs, env, &repository, run_id, located.as_ref())?;
+    let notice = build_notice(inputs, env, &repository, run_id, located.as_ref())?;
     actions.info(&format!(
         "Notify: {} for {} (run {run_id})",
         notice.status.as_str(),
@@ -103,12 +108,12 @@ pub async fn run(raw: &RawInputs, env: &RunEnv, actions: &mut Actions) -> Result
 
     // 2. Chat channels.
     let config = GitHubConfig::from_env(env)?;
-    let (delivery, configured) = deliver(&inputs, env, &notice, &config, actions).await?;
+    let (delivery, configured) = deliver(inputs, env, &notice, &config, actions).await?;
 
     // 3. Issue.
     let wanted = notify::needs_issue(notice.status, inputs.issue_on, &delivery);
     let issue = issue_step(
-        &inputs,
+        inputs,
         env,
         &notice,
         &config,

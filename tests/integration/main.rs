@@ -5,5 +5,6 @@ mod conformance;
 mod notify;
 mod provenance;
 mod publish;
+mod recover;
 mod secrets;
 mod signing;

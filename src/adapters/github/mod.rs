@@ -164,6 +164,7 @@ pub type ApiResult<T> = std::result::Result<T, ApiError>;
 pub mod attestations;
 pub mod issues;
 pub mod releases;
+pub mod runs;
 
 pub use attestations::StoredAttestation;
 pub use releases::{Asset, Release};
