@@ -208,7 +208,6 @@ async fn act(ctx: &Ctx<'_>, actions: &mut Actions) -> Result<()> {
             }
         }
     };
-    set(actions, "action", action)?;
     set(
         actions,
         "new-run-id",
@@ -245,6 +244,7 @@ async fn act(ctx: &Ctx<'_>, actions: &mut Actions) -> Result<()> {
             }
         }
     }
+    set(actions, "action", action)?;
     let _ = actions.append_summary(&format!(
         "## Recover: {action}\n\n{outcome}\n{}",
         reason_line(ctx)

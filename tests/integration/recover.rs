@@ -483,6 +483,12 @@ async fn recovered_run_failing_again_blocks_the_entry_and_opens_the_issue() {
         .run();
     out.assert_failure("recovery_blocked");
     assert_eq!(out.out("action"), Some("blocked"));
+    assert_eq!(
+        out.outputs_text.matches("\naction<<").count()
+            + usize::from(out.outputs_text.starts_with("action<<")),
+        1,
+        "set once"
+    );
     let e = entry(&ws);
     assert_eq!(e["status"], "blocked");
     assert!(e.get("rerun_in_progress").is_none());
