@@ -268,6 +268,23 @@ async fn deliver(
         .get(slack::ENV_SLACK_API_URL)
         .unwrap_or(slack::DEFAULT_SLACK_API_URL)
         .to_string();
+    // The bot token travels to it: TLS unless loopback, like every token URL.
+    let parsed = url::Url::parse(&api_url).map_err(|e| {
+        Failure::new(
+            FailureReason::InvalidInput,
+            format!("{} is not a URL ({e})", slack::ENV_SLACK_API_URL),
+        )
+    })?;
+    crate::domain::transport::check_token_url(&parsed).map_err(|why| {
+        Failure::new(
+            FailureReason::InvalidInput,
+            format!(
+                "{} {why}, got {}",
+                slack::ENV_SLACK_API_URL,
+                crate::domain::transport::shown(&parsed)
+            ),
+        )
+    })?;
     let mut targets = Vec::new();
     if let Some(u) = &inputs.slack_webhook_url {
         targets.push(Target::IncomingWebhook(u));

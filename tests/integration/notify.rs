@@ -476,3 +476,18 @@ async fn status_auto_without_manifest_entry_is_invalid_input() {
     let out = ws.runner().input("mode", "notify").run();
     out.assert_failure("invalid_input");
 }
+
+#[tokio::test]
+async fn slack_api_url_in_clear_text_is_refused_before_the_token_is_sent() {
+    let ws = workspace();
+    let out = notify(&ws, None)
+        .env(
+            "SLSA_PROVENANCE_SLACK_API_URL",
+            "http://slack.example.com/api",
+        )
+        .input("slack-token", "xoxb-SENTINELSLACKTOKEN")
+        .input("slack-channel", "C1")
+        .run();
+    out.assert_failure("invalid_input");
+    assert!(!leaked(&out.stdout, "SENTINELSLACKTOKEN"));
+}
