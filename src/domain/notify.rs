@@ -16,8 +16,6 @@
 //!
 //! What this module does not do: it sends nothing and reads no clock.
 
-use std::time::Duration;
-
 use serde_json::{json, Value};
 
 use super::retry::{self, Attempt, Decision, Idempotency, Observed, RateHeaders, RetryPolicy};
@@ -629,15 +627,10 @@ pub fn resolved_comment(n: &Notice) -> String {
     )
 }
 
-/// `Retry-After` as a duration, for messages.
-pub fn retry_after_secs(v: Option<&str>) -> Option<Duration> {
-    v.and_then(|v| v.trim().parse::<u64>().ok())
-        .map(Duration::from_secs)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::Duration;
 
     fn notice(status: NotifyStatus) -> Notice {
         Notice {
