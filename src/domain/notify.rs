@@ -387,6 +387,12 @@ pub fn channel_output(delivery: &Delivery, issue: bool) -> &'static str {
     }
 }
 
+/// Whether to list issues at all: to open or update one, or (a success not told to leave
+/// issues alone) to close the tag's open failure issues.
+pub fn looks_at_issues(status: NotifyStatus, issue_on: IssueOn, wanted: bool) -> bool {
+    wanted || (status == NotifyStatus::Success && issue_on != IssueOn::Never)
+}
+
 /// Whether the run must fail with `notify_failed`: a failure (or anything a channel or
 /// `issue-on: always` asked to deliver) reached no chat channel and no issue.
 pub fn reached_nobody(
@@ -835,6 +841,15 @@ mod tests {
             ..Delivery::default()
         };
         assert_eq!(channel_output(&hook, false), "webhook");
+    }
+
+    #[test]
+    fn successes_look_for_issues_to_close_unless_told_never() {
+        use NotifyStatus::*;
+        assert!(looks_at_issues(Success, IssueOn::Failure, false));
+        assert!(!looks_at_issues(Success, IssueOn::Never, false));
+        assert!(!looks_at_issues(Failure, IssueOn::Failure, false));
+        assert!(looks_at_issues(Failure, IssueOn::Failure, true));
     }
 
     #[test]

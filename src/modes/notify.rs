@@ -352,9 +352,7 @@ async fn issue_step(
     actions: &Actions,
 ) -> IssueResult {
     // A success without `issue-on: always` only closes issues: worth a look when we can.
-    let looks = wanted
-        || (notice.status == NotifyStatus::Success && inputs.issue_on != notify::IssueOn::Never);
-    if !looks {
+    if !notify::looks_at_issues(notice.status, inputs.issue_on, wanted) {
         return IssueResult::default();
     }
     let Some(token) = &inputs.github_token else {

@@ -491,3 +491,18 @@ async fn slack_api_url_in_clear_text_is_refused_before_the_token_is_sent() {
     out.assert_failure("invalid_input");
     assert!(!leaked(&out.stdout, "SENTINELSLACKTOKEN"));
 }
+
+#[tokio::test]
+async fn issue_on_always_opens_an_issue_even_when_slack_delivered() {
+    let ws = workspace();
+    let hook = slack(vec![text(200, "ok")]).await;
+    let gh = FakeGitHub::start().await;
+    let out = notify(&ws, Some(&gh))
+        .input("slack-webhook-url", hook_url(&hook))
+        .input("issue-on", "always")
+        .run();
+    out.assert_success();
+    assert_eq!(out.out("channel"), Some("both"));
+    assert_eq!(gh.issues().len(), 1);
+    assert_eq!(entry(&ws)["notify_slack"], true);
+}
