@@ -71,6 +71,17 @@ pub enum FailureReason {
     GithubRateLimited,
     /// A manifest fails its schema, hash chain, order or day links (`verify-manifest`).
     ManifestTampered,
+    /// `mode: notify`: the notice reached nobody (no chat channel and no issue).
+    NotifyFailed,
+    /// `mode: recover`: GitHub cannot re-run the run and a dispatch does not replace it (the
+    /// run is still running, or an unexplained refusal).
+    RerunRefused,
+    /// `mode: recover`: the workflow dispatch failed (422 after every attempt, or refused).
+    DispatchFailed,
+    /// `mode: recover`: GitHub rejected the dispatch token (401, or 403 bad credentials).
+    DispatchTokenRejected,
+    /// `mode: recover`: the recovered run failed again; the entry is `blocked`.
+    RecoveryBlocked,
 }
 
 impl FailureReason {
@@ -106,6 +117,11 @@ impl FailureReason {
         Self::InvalidEnvironment,
         Self::GithubRateLimited,
         Self::ManifestTampered,
+        Self::NotifyFailed,
+        Self::RerunRefused,
+        Self::DispatchFailed,
+        Self::DispatchTokenRejected,
+        Self::RecoveryBlocked,
     ];
 
     pub fn code(self) -> &'static str {
@@ -140,6 +156,11 @@ impl FailureReason {
             Self::InvalidEnvironment => "invalid_environment",
             Self::GithubRateLimited => "github_rate_limited",
             Self::ManifestTampered => "manifest_tampered",
+            Self::NotifyFailed => "notify_failed",
+            Self::RerunRefused => "rerun_refused",
+            Self::DispatchFailed => "dispatch_failed",
+            Self::DispatchTokenRejected => "dispatch_token_rejected",
+            Self::RecoveryBlocked => "recovery_blocked",
         }
     }
 }

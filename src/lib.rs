@@ -61,10 +61,18 @@ pub fn run(
             let rt = runtime()?;
             rt.block_on(modes::provenance::run(&raw, &env, actions, started_on))
         }
-        Mode::Validate | Mode::Notify | Mode::Recover | Mode::Report => Err(Failure::new(
+        Mode::Notify => {
+            let env = RunEnv::from_os(vars, cwd)?;
+            runtime()?.block_on(modes::notify::run(&raw, &env, actions))
+        }
+        Mode::Recover => {
+            let env = RunEnv::from_os(vars, cwd)?;
+            runtime()?.block_on(modes::recover::run(&raw, &env, actions))
+        }
+        Mode::Validate | Mode::Report => Err(Failure::new(
             FailureReason::ModeNotImplemented,
             format!(
-                "mode '{}' is not implemented yet; this version implements: provenance",
+                "mode '{}' is not implemented yet; this version implements: provenance, notify, recover",
                 raw.mode.as_deref().unwrap_or_default()
             ),
         )),

@@ -10,5 +10,7 @@ pub mod git;
 pub mod github;
 pub mod oidc;
 pub mod sigstore;
+pub mod slack;
 pub mod store;
 pub mod supabase;
+pub mod workspace_manifest;

@@ -9,6 +9,8 @@ pub mod audit_record;
 pub mod checksums;
 pub mod manifest;
 pub mod manifest_schema;
+pub mod notify;
+pub mod recover;
 pub mod release_notes;
 pub mod retry;
 pub mod signing;

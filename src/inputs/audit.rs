@@ -126,7 +126,7 @@ impl AuditInputs {
                 })?;
                 Some(SupabaseInputs {
                     url,
-                    key: Secret::new(key),
+                    key,
                     table: identifier(
                         "supabase-table",
                         raw.supabase_table.as_deref().unwrap_or("slsa_runs"),

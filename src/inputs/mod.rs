@@ -45,6 +45,27 @@ pub const KNOWN_INPUTS: &[&str] = &[
     "supabase-key",
     "supabase-table",
     "supabase-validate-function",
+    // mode: notify
+    "status",
+    "run-id",
+    "artifact-url",
+    "failure-reason",
+    "issue-on",
+    "issue-labels",
+    "slack-webhook-url",
+    "slack-token",
+    "slack-channel",
+    "notify-webhook-url",
+    "runbook-url",
+    // mode: recover
+    "reason",
+    "workflow",
+    "ref",
+    "max-attempts",
+    "retry-interval",
+    "wait",
+    "wait-timeout",
+    "dispatch-token",
 ];
 
 /// The modes of the interface, built or not.
@@ -75,9 +96,31 @@ pub struct RawInputs {
     pub queued_manifest: Option<String>,
     pub rollback_of: Option<String>,
     pub supabase_url: Option<String>,
-    pub supabase_key: Option<String>,
+    pub supabase_key: Option<Secret>,
     pub supabase_table: Option<String>,
     pub supabase_validate_function: Option<String>,
+    // mode: notify (the webhook URLs are credentials: `Secret`)
+    pub status: Option<String>,
+    pub run_id: Option<String>,
+    pub artifact_url: Option<String>,
+    pub failure_reason: Option<String>,
+    pub issue_on: Option<String>,
+    pub issue_labels: Option<String>,
+    pub slack_webhook_url: Option<Secret>,
+    pub slack_token: Option<Secret>,
+    pub slack_channel: Option<String>,
+    pub notify_webhook_url: Option<Secret>,
+    pub runbook_url: Option<String>,
+    // mode: recover
+    pub reason: Option<String>,
+    pub workflow: Option<String>,
+    #[serde(rename = "ref")]
+    pub git_ref: Option<String>,
+    pub max_attempts: Option<String>,
+    pub retry_interval: Option<String>,
+    pub wait: Option<String>,
+    pub wait_timeout: Option<String>,
+    pub dispatch_token: Option<Secret>,
     /// Input names we do not know (warned about, like the runner does).
     #[serde(skip)]
     pub unknown: Vec<String>,
@@ -250,10 +293,14 @@ pub fn parse_mode(value: Option<&str>) -> Result<Mode> {
 }
 
 pub mod audit;
+pub mod notify;
 pub mod provenance;
+pub mod recover;
 
 pub use audit::{AuditInputs, AuditStore};
+pub use notify::NotifyInputs;
 pub use provenance::{ProvenanceInputs, SignMode};
+pub use recover::RecoverInputs;
 
 #[cfg(test)]
 mod tests {

@@ -5,5 +5,7 @@
 //! typed [`Failure`](crate::error::Failure) to `main`.
 
 pub mod audit_trail;
+pub mod notify;
 pub mod provenance;
+pub mod recover;
 pub mod verify_manifest;

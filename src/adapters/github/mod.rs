@@ -196,7 +196,9 @@ pub type ApiResult<T> = std::result::Result<T, ApiError>;
 
 pub mod attestations;
 pub mod git_data;
+pub mod issues;
 pub mod releases;
+pub mod runs;
 
 pub use attestations::StoredAttestation;
 pub use releases::{Asset, Release};
