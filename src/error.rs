@@ -59,6 +59,32 @@ pub enum FailureReason {
     ReleaseNotesFailed,
     /// Any other GitHub API failure.
     GithubApiFailed,
+    /// A provenance's signature, certificate chain or log proof does not verify.
+    SignatureInvalid,
+    /// The provenance was signed by another identity, issuer, repository or runner than required.
+    IdentityMismatch,
+    /// The provenance's predicate type is not SLSA v1 (v0.2 only with `allow-predicate-v02`).
+    PredicateMismatch,
+    /// No provenance lists the artifact's SHA-256 among its subjects.
+    SubjectMismatch,
+    /// The provenance was built from another source repository.
+    SourceMismatch,
+    /// The provenance records another tag than expected.
+    TagMismatch,
+    /// The provenance records another source commit than expected.
+    CommitMismatch,
+    /// The provenance claims another builder than expected (or than its signer).
+    BuilderMismatch,
+    /// A signature has no transparency-log proof of when it was made (old DSSE envelope offline).
+    LogProofMissing,
+    /// The workflow run has no artifact with the requested name.
+    ArtifactMissing,
+    /// The workflow run's artifact expired (retention elapsed).
+    ArtifactRetentionMissing,
+    /// No provenance was found where it was looked for.
+    ProvenanceNotFound,
+    /// A provenance file is not a bundle, DSSE envelope or in-toto statement.
+    MalformedProvenance,
 }
 
 impl FailureReason {
@@ -89,6 +115,19 @@ impl FailureReason {
         Self::ReleaseAssetFailed,
         Self::ReleaseNotesFailed,
         Self::GithubApiFailed,
+        Self::SignatureInvalid,
+        Self::IdentityMismatch,
+        Self::PredicateMismatch,
+        Self::SubjectMismatch,
+        Self::SourceMismatch,
+        Self::TagMismatch,
+        Self::CommitMismatch,
+        Self::BuilderMismatch,
+        Self::LogProofMissing,
+        Self::ArtifactMissing,
+        Self::ArtifactRetentionMissing,
+        Self::ProvenanceNotFound,
+        Self::MalformedProvenance,
     ];
 
     pub fn code(self) -> &'static str {
@@ -118,6 +157,19 @@ impl FailureReason {
             Self::ReleaseAssetFailed => "release_asset_failed",
             Self::ReleaseNotesFailed => "release_notes_failed",
             Self::GithubApiFailed => "github_api_failed",
+            Self::SignatureInvalid => "signature_invalid",
+            Self::IdentityMismatch => "identity_mismatch",
+            Self::PredicateMismatch => "predicate_mismatch",
+            Self::SubjectMismatch => "subject_mismatch",
+            Self::SourceMismatch => "source_mismatch",
+            Self::TagMismatch => "tag_mismatch",
+            Self::CommitMismatch => "commit_mismatch",
+            Self::BuilderMismatch => "builder_mismatch",
+            Self::LogProofMissing => "log_proof_missing",
+            Self::ArtifactMissing => "artifact_missing",
+            Self::ArtifactRetentionMissing => "artifact_retention_missing",
+            Self::ProvenanceNotFound => "provenance_not_found",
+            Self::MalformedProvenance => "malformed_provenance",
         }
     }
 }

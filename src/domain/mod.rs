@@ -6,6 +6,7 @@
 
 pub mod checksums;
 pub mod manifest;
+pub mod provenance_doc;
 pub mod release_notes;
 pub mod retry;
 pub mod signing;
@@ -13,3 +14,4 @@ pub mod statement;
 pub mod subjects;
 pub mod summary;
 pub mod tag;
+pub mod verify;
