@@ -1,9 +1,9 @@
 //! The checks of issue 7, in rank order, built from a [`Policy`] as composed [`Rule`]s.
 //!
-//! 1. signature (`signature_invalid`, `log_proof_missing`), 2. signer (`identity_mismatch`),
-//! 3. predicate type (`predicate_mismatch`), 4. subject (`subject_mismatch`), 5. source
-//! repository / tag / commit (`source_mismatch`, `tag_mismatch`, `commit_mismatch`),
-//! 6. builder (`builder_mismatch`).
+//! Signature (`signature_invalid`, `log_proof_missing`), signer (`identity_mismatch`),
+//! predicate type (`predicate_mismatch`), subject (`subject_mismatch`), source repository,
+//! tag and commit (`source_mismatch`, `tag_mismatch`, `commit_mismatch`), builder
+//! (`builder_mismatch`).
 //!
 //! What these rules deliberately do not look at: build parameters other than the tag (workflow
 //! inputs), materials other than the source, the invocation id, and timestamps inside the
