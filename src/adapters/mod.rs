@@ -9,4 +9,6 @@ pub mod files;
 pub mod git;
 pub mod github;
 pub mod oidc;
+pub mod rekor_lookup;
 pub mod sigstore;
+pub mod sigstore_provenance;

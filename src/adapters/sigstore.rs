@@ -75,7 +75,7 @@ pub enum TrustedRootError {
 pub struct TrustAnchor {
     pub origin: String,
     pub root: TrustedRoot,
-    verifier: Verifier,
+    pub(crate) verifier: Verifier,
 }
 
 impl std::fmt::Debug for TrustAnchor {
@@ -130,7 +130,7 @@ impl TrustAnchor {
     }
 
     /// Instances without certificate transparency (GitHub's) issue certificates with no SCT.
-    fn has_ct_logs(&self) -> bool {
+    pub(crate) fn has_ct_logs(&self) -> bool {
         !self.root.ctlogs.is_empty()
     }
 }
@@ -784,7 +784,7 @@ fn bound_artifact<'a>(
 
 /// The statement bytes of a DSSE envelope holding an in-toto statement: the only content a
 /// provenance binding accepts.
-fn in_toto_payload(content: &SignatureContent) -> Result<&[u8], VerifyError> {
+pub(crate) fn in_toto_payload(content: &SignatureContent) -> Result<&[u8], VerifyError> {
     let SignatureContent::DsseEnvelope(dsse) = content else {
         return Err(VerifyError::Unsupported(
             "the bundle signs a message digest, not a DSSE in-toto statement".into(),

@@ -14,4 +14,5 @@ pub mod statement;
 pub mod subjects;
 pub mod summary;
 pub mod tag;
+pub mod validation_record;
 pub mod verify;

@@ -32,6 +32,25 @@ pub const KNOWN_INPUTS: &[&str] = &[
     "attest",
     "upload-release-asset",
     "release-notes",
+    "provenance-path",
+    "subject-digest",
+    "allow-unsigned",
+    "public-key",
+    "certificate-oidc-issuer",
+    "source-repository",
+    "signer-workflow",
+    "certificate-identity",
+    "certificate-identity-regexp",
+    "deny-self-hosted-runners",
+    "allow-predicate-v02",
+    "expected-tag",
+    "expected-commit",
+    "expected-builder-id",
+    "builder-id-regexp",
+    "fail-on-error",
+    "result-path",
+    "run-id",
+    "artifact-name",
 ];
 
 /// The modes of the interface, built or not.
@@ -57,6 +76,25 @@ pub struct RawInputs {
     pub attest: Option<String>,
     pub upload_release_asset: Option<String>,
     pub release_notes: Option<String>,
+    pub provenance_path: Option<String>,
+    pub subject_digest: Option<String>,
+    pub allow_unsigned: Option<String>,
+    pub public_key: Option<String>,
+    pub certificate_oidc_issuer: Option<String>,
+    pub source_repository: Option<String>,
+    pub signer_workflow: Option<String>,
+    pub certificate_identity: Option<String>,
+    pub certificate_identity_regexp: Option<String>,
+    pub deny_self_hosted_runners: Option<String>,
+    pub allow_predicate_v02: Option<String>,
+    pub expected_tag: Option<String>,
+    pub expected_commit: Option<String>,
+    pub expected_builder_id: Option<String>,
+    pub builder_id_regexp: Option<String>,
+    pub fail_on_error: Option<String>,
+    pub result_path: Option<String>,
+    pub run_id: Option<String>,
+    pub artifact_name: Option<String>,
     /// Input names we do not know (warned about, like the runner does).
     #[serde(skip)]
     pub unknown: Vec<String>,
@@ -191,8 +229,10 @@ pub fn parse_mode(value: Option<&str>) -> Result<Mode> {
 }
 
 pub mod provenance;
+pub mod validate;
 
 pub use provenance::{ProvenanceInputs, SignMode};
+pub use validate::ValidateInputs;
 
 #[cfg(test)]
 mod tests {

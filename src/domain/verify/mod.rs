@@ -12,6 +12,7 @@
 
 pub mod checks;
 pub mod policy;
+pub mod report;
 
 use serde::Serialize;
 
