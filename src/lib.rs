@@ -22,6 +22,8 @@ pub const USAGE: &str = "\
 slsa-provenance-action: SLSA v1 provenance for GitHub releases
 
 usage: slsa-provenance-action [MODE] [--<input-name> <value>]...
+       slsa-provenance-action verify-bundle --bundle F (--certificate-identity I
+           --certificate-oidc-issuer U | --key K) [--trusted-root R] FILE|sha256:<hex>
 
 MODE is provenance (default), validate, notify, recover or report.
 Inputs are the action's inputs (see action.yml), also read from INPUT_<NAME> variables
@@ -36,6 +38,9 @@ pub fn run(
     cwd: PathBuf,
     actions: &mut Actions,
 ) -> Result<()> {
+    if args.first().map(String::as_str) == Some("verify-bundle") {
+        return modes::verify_bundle::run(&args[1..], &cwd, actions);
+    }
     let (raw, invocation) = RawInputs::collect(vars.clone(), args)?;
     if invocation == Invocation::Help {
         actions.info(USAGE);

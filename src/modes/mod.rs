@@ -6,3 +6,4 @@
 
 pub mod provenance;
 pub mod validate;
+pub mod verify_bundle;

@@ -1,6 +1,6 @@
 //! Integration tests: our verifier against the Sigstore client conformance suite.
 //!
-//! Every folder of `../shared/fixtures/sigstore-conformance/bundle-verify/` is one test, named
+//! Every folder of `tests/fixtures/sigstore-conformance/bundle-verify/` is one test, named
 //! after the folder, run through [`verify_bundle`] as the suite's README describes: a folder
 //! ending in `_fail` must be rejected, every other one must verify, both given the artifact's
 //! bytes ([`Binding::Artifact`]) and given only its SHA-256 ([`Binding::ArtifactSha256`]).
@@ -33,10 +33,10 @@ const GITHUB_ISSUER: &str = "https://token.actions.githubusercontent.com";
 
 fn conformance_dir() -> PathBuf {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../shared/fixtures/sigstore-conformance/bundle-verify");
+        .join("tests/fixtures/sigstore-conformance/bundle-verify");
     assert!(
         dir.is_dir(),
-        "{} is missing: the shared fixtures must sit beside the checkout (as in CI)",
+        "{} is missing: the fixtures are part of the repository (tests/fixtures)",
         dir.display()
     );
     dir
@@ -44,10 +44,10 @@ fn conformance_dir() -> PathBuf {
 
 fn github_cli_dir() -> PathBuf {
     let dir =
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/fixtures/real-world/github-cli");
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/real-world/github-cli");
     assert!(
         dir.is_dir(),
-        "{} is missing: the shared fixtures must sit beside the checkout (as in CI)",
+        "{} is missing: the fixtures are part of the repository (tests/fixtures)",
         dir.display()
     );
     dir

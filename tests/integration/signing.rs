@@ -5,7 +5,7 @@
 //! local OIDC token endpoint serving `ACTIONS_ID_TOKEN_REQUEST_URL`. Each keyless bundle is
 //! checked by three independent verifiers: ours, sigstore-js (`@sigstore/verify`) and
 //! sigstore-python, each with the right identity (accepted) and a wrong one (rejected).
-//! Our verifier is also run against real bundles made on GitHub (`../shared/fixtures`).
+//! Our verifier is also run against real bundles made on GitHub (`tests/fixtures`).
 //!
 //! Tools (set up by `scripts/test.sh`): `npm ci --prefix tests/sigstore-mock` and a venv with
 //! `pip install sigstore` at `$HOME/.cache/slsa-provenance-action/venv` (or `SLSA_TEST_PYTHON`).
@@ -750,10 +750,10 @@ fn bundle_that_does_not_chain_to_the_trusted_root_is_self_verification_failed() 
 // Our verifier against real bundles
 
 fn fixture(name: &str) -> PathBuf {
-    let dir = project().join("../shared/fixtures/real-world/github-cli");
+    let dir = project().join("tests/fixtures/real-world/github-cli");
     assert!(
         dir.is_dir(),
-        "{} is missing: the shared fixtures must sit beside the checkout (as in CI)",
+        "{} is missing: the fixtures are part of the repository (tests/fixtures)",
         dir.display()
     );
     dir.join(name)
