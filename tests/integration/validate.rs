@@ -898,3 +898,114 @@ fn verify_bundle_cli_passes_every_conformance_case_by_file_and_by_digest() {
     }
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
 }
+
+// ---------------------------------------------------------------------------------------------
+// Keyless provenance from the local Sigstore
+
+/// Flip one bit in the middle of a base64 field.
+fn flip_b64(value: &Value) -> Value {
+    let mut bytes = base64::engine::general_purpose::STANDARD
+        .decode(value.as_str().expect("base64 string"))
+        .expect("base64");
+    let mid = bytes.len() / 2;
+    bytes[mid] ^= 0x01;
+    json!(b64(&bytes))
+}
+
+#[test]
+fn keyless_provenance_validates_and_any_flipped_byte_is_rejected() {
+    use crate::signing::{
+        github_jwt, release_run, release_workspace, with_oidc, OidcServer, SigstoreMock,
+    };
+    let mock = SigstoreMock::start();
+    let (ws, sha) = release_workspace();
+    let oidc = OidcServer::start(github_jwt(&sha, "public"));
+    let out = with_oidc(release_run(&ws), &oidc)
+        .input("sign", "sigstore")
+        .input("fulcio-url", mock.url.clone())
+        .input("rekor-url", mock.url.clone())
+        .input("trusted-root", mock.root().to_string_lossy())
+        .run();
+    out.assert_success();
+    let bundle_rel = out.out("bundle-path").expect("bundle-path").to_string();
+    ws.write("root.json", std::fs::read(mock.root()).expect("root"));
+    let check = |provenance: &str| {
+        validate(&ws)
+            .release_event("v1.0.0")
+            .input("provenance-path", provenance)
+            .input("subject-path", "dist/*")
+            .input("trusted-root", "root.json")
+            .input(
+                "signer-workflow",
+                "octo/app/.github/workflows/release.yml@refs/tags/v*",
+            )
+            .run()
+    };
+    let ok = check(&bundle_rel);
+    ok.assert_success();
+    assert_eq!(ok.out("subjects-verified"), Some("2"));
+    assert_eq!(
+        ok.out("signer-identity"),
+        Some("https://github.com/octo/app/.github/workflows/release.yml@refs/tags/v1.0.0")
+    );
+
+    let original: Value = serde_json::from_str(&ws.read(&bundle_rel)).expect("bundle");
+    let tampers: [(&str, &str); 5] = [
+        ("payload", "/dsseEnvelope/payload"),
+        ("signature", "/dsseEnvelope/signatures/0/sig"),
+        ("certificate", "/verificationMaterial/certificate/rawBytes"),
+        (
+            "log entry body",
+            "/verificationMaterial/tlogEntries/0/canonicalizedBody",
+        ),
+        (
+            "log entry SET",
+            "/verificationMaterial/tlogEntries/0/inclusionPromise/signedEntryTimestamp",
+        ),
+    ];
+    for (what, pointer) in tampers {
+        let mut tampered = original.clone();
+        let field = tampered
+            .pointer_mut(pointer)
+            .unwrap_or_else(|| panic!("{what}: {pointer}"));
+        *field = flip_b64(field);
+        ws.write("tampered.sigstore.json", tampered.to_string());
+        let out = check("tampered.sigstore.json");
+        assert_eq!(
+            out.out("failure-reason"),
+            Some("signature_invalid"),
+            "{what}: {out:#?}"
+        );
+        assert_eq!(out.code, Some(1), "{what}");
+    }
+    // A log entry moved in time: its SET no longer covers it.
+    let mut tampered = original.clone();
+    let t = tampered["verificationMaterial"]["tlogEntries"][0]["integratedTime"]
+        .as_str()
+        .expect("integratedTime")
+        .parse::<i64>()
+        .expect("number");
+    tampered["verificationMaterial"]["tlogEntries"][0]["integratedTime"] =
+        json!((t - 1).to_string());
+    ws.write("tampered.sigstore.json", tampered.to_string());
+    check("tampered.sigstore.json").assert_failure("signature_invalid");
+}
+
+#[test]
+fn own_provenance_from_another_repository_is_source_mismatch() {
+    let (ws, bundle, _) = signed_release();
+    validate_own(&ws, &bundle)
+        .input("source-repository", "octo/other-app")
+        .run()
+        .assert_failure("source_mismatch");
+}
+
+#[test]
+fn a_malformed_file_beside_valid_provenance_fails_the_run() {
+    // Every artifact is covered, but one of the given files is not provenance at all.
+    let (ws, bundle, _) = signed_release();
+    ws.write("junk.intoto.jsonl", b"not json\n");
+    let out = validate_own(&ws, &format!("{bundle}\njunk.intoto.jsonl")).run();
+    out.assert_failure("malformed_provenance");
+    assert_eq!(out.out("subjects-verified"), Some("2"));
+}
