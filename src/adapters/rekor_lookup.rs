@@ -15,7 +15,7 @@ use serde_json::{json, Value};
 
 use super::sigstore::TrustAnchor;
 use super::sigstore_provenance::{
-    legacy_signer, verify_provenance_bundle, Proven, ProvenanceError,
+    legacy_signer, verify_provenance_bundle, LogRequirement, Proven, ProvenanceError,
 };
 use crate::domain::provenance_doc::LegacyEnvelope;
 
@@ -103,7 +103,7 @@ pub async fn verify_envelope_online(
                 continue;
             }
         };
-        match verify_provenance_bundle(&bundle, None, anchors) {
+        match verify_provenance_bundle(&bundle, None, anchors, LogRequirement::TrustRootDecides) {
             Ok(p) => return Ok(p),
             Err(e) => last = Some(e),
         }

@@ -33,6 +33,18 @@ pub struct Proven {
     pub statement: Vec<u8>,
     pub payload_type: String,
     pub signer: SignerFacts,
+    /// RFC 3339 times of the verified RFC 3161 timestamps (other than the log's).
+    pub timestamps: Vec<String>,
+}
+
+/// When a bundle without a transparency-log entry is acceptable.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogRequirement {
+    /// `mode: validate`: a trust root with a log requires an entry; one without a log (GitHub's
+    /// private instance) accepts signed timestamps.
+    TrustRootDecides,
+    /// `mode: provenance`'s self-check: the signing plan's policy.
+    Policy(LogPolicy),
 }
 
 /// Why a provenance is not proven.
@@ -108,6 +120,7 @@ pub fn verify_provenance_bundle(
     json: &str,
     key: Option<&DerPublicKey>,
     anchors: &[TrustAnchor],
+    log: LogRequirement,
 ) -> Result<Proven, ProvenanceError> {
     let bundle = parse_bundle(json).map_err(|e| ProvenanceError::Malformed(e.to_string()))?;
     let payload = in_toto_payload(&bundle.content)?.to_vec();
@@ -125,11 +138,14 @@ pub fn verify_provenance_bundle(
         let anchor = anchors
             .first()
             .ok_or_else(|| VerifyError::TrustedRoot("no trusted root".into()))?;
-        verify_bundle(
+        let verified = verify_bundle(
             json,
             &Expected::PublicKey(key),
             Binding::SubjectSha256(&subject),
-            LogPolicy::TimestampsSuffice,
+            match log {
+                LogRequirement::Policy(p) => p,
+                LogRequirement::TrustRootDecides => LogPolicy::TimestampsSuffice,
+            },
             anchor,
         )?;
         return Ok(Proven {
@@ -140,6 +156,7 @@ pub fn verify_provenance_bundle(
                 key: true,
                 ..Default::default()
             },
+            timestamps: verified.timestamps,
         });
     }
 
@@ -160,7 +177,11 @@ pub fn verify_provenance_bundle(
     for anchor in anchors {
         // A bundle without a log entry is acceptable only to a trust domain without a log
         // (GitHub's private instance); a public-good verifier must refuse it.
-        if !has_log && !anchor.root.tlogs.is_empty() {
+        let require_log = match log {
+            LogRequirement::TrustRootDecides => !anchor.root.tlogs.is_empty(),
+            LogRequirement::Policy(p) => p == LogPolicy::RequireTransparencyLog,
+        };
+        if !has_log && require_log {
             first_error.get_or_insert(VerifyError::TransparencyLog(format!(
                 "the bundle has no transparency-log entry, which trusted root {} requires",
                 anchor.origin
@@ -187,9 +208,17 @@ pub fn verify_provenance_bundle(
                     .identity()
                     .map(|i| i.as_str().to_string())
                     .unwrap_or_default();
+                let integrated = result.integrated_time();
+                let timestamps = result
+                    .verified_timestamps()
+                    .iter()
+                    .filter(|t| Some(**t) != integrated)
+                    .map(|t| t.to_string())
+                    .collect();
                 return Ok(Proven {
                     statement: payload,
                     payload_type: IN_TOTO_PAYLOAD_TYPE.into(),
+                    timestamps,
                     signer: signer_facts(
                         identity,
                         result.issuer().map(String::from),

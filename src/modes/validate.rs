@@ -336,7 +336,12 @@ async fn prove_one(
     let read = |bytes: &[u8]| provenance_doc::read_statement(bytes).map_err(|e| e.to_string());
     match d.kind {
         DocumentKind::Statement => Ok((read(d.json.as_bytes())?, SignatureEvidence::Unsigned)),
-        DocumentKind::Bundle => match prove::verify_provenance_bundle(&d.json, key, anchors) {
+        DocumentKind::Bundle => match prove::verify_provenance_bundle(
+            &d.json,
+            key,
+            anchors,
+            prove::LogRequirement::TrustRootDecides,
+        ) {
             Ok(proven) => Ok((
                 read(&proven.statement)?,
                 SignatureEvidence::Verified(proven.signer),

@@ -313,3 +313,24 @@ pub fn failure_reasons(verdicts: &[ArtifactVerdict], extra: &[FailureReason]) ->
     }
     codes
 }
+
+/// Only the signer check (rank 2) of `policy` over one verified signature: what
+/// `mode: provenance`'s self-check asks of its own bundle, with the rule `validate` applies.
+pub fn check_signer(
+    policy: &Policy,
+    signature: &SignatureEvidence,
+    statement: &StatementFacts,
+) -> Outcome {
+    let evidence = Evidence {
+        signature,
+        statement,
+        artifact_sha256: "",
+    };
+    build_checks(policy)
+        .into_iter()
+        .find(|(id, _)| *id == CheckId::Signer)
+        .map(|(_, rule)| rule.evaluate(&evidence))
+        .unwrap_or(Outcome::Skip {
+            why: "no signer check".into(),
+        })
+}
