@@ -515,6 +515,42 @@ mod tests {
         );
     }
 
+    /// Every single-byte corruption of real provenance files (an old DSSE envelope and a
+    /// bundle) goes through every parser without a panic.
+    #[test]
+    fn corrupted_real_provenance_never_panics() {
+        let files: [&[u8]; 2] = [
+            include_bytes!(
+                "../../tests/fixtures/real-world/slsa-github-generator/annotated-tag.intoto.jsonl"
+            ),
+            include_bytes!(
+                "../../tests/fixtures/real-world/github-cli/custom-issuer.sigstore.json"
+            ),
+        ];
+        for original in files {
+            let step = (original.len() / 400).max(1);
+            for i in (0..original.len()).step_by(step) {
+                for replacement in [b'"', b'{', b'\n', 0xff, b'A'] {
+                    let mut bytes = original.to_vec();
+                    bytes[i] = replacement;
+                    let mut truncated = bytes.clone();
+                    truncated.truncate(i);
+                    for input in [&bytes, &truncated] {
+                        let Ok(docs) = parse_document(input) else {
+                            continue;
+                        };
+                        for d in docs {
+                            if let Ok(env) = parse_envelope(&d.json) {
+                                let _ = read_statement(&env.payload);
+                            }
+                            let _ = read_statement(d.json.as_bytes());
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     #[test]
     fn repositories_normalize_however_spelled() {
         for spelling in [

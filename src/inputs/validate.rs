@@ -54,6 +54,9 @@ pub struct ValidateInputs {
     pub deny_self_hosted_runners: bool,
     pub allow_predicate_v02: bool,
     pub expected_tag: Option<String>,
+    /// The `tag` input (as in provenance mode): a default for `expected-tag` after the release
+    /// event's tag.
+    pub tag: Option<String>,
     pub expected_commit: Option<String>,
     pub expected_builder_id: Option<String>,
     pub builder_id_regexp: Option<regex::Regex>,
@@ -214,6 +217,7 @@ impl ValidateInputs {
                 false,
             )?,
             expected_tag,
+            tag: raw.tag.clone(),
             expected_commit: raw.expected_commit.as_deref().map(str::to_ascii_lowercase),
             expected_builder_id: raw.expected_builder_id.clone(),
             builder_id_regexp: regex("builder-id-regexp", raw.builder_id_regexp.as_deref())?,

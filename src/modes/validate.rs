@@ -194,14 +194,16 @@ fn public_key(inputs: &ValidateInputs, workspace: &Path) -> Result<Option<DerPub
 }
 
 /// The tag this run validates when `expected-tag` is not given: resolved as provenance mode
-/// does (release event, then a tag ref).
-fn run_tag(env: &RunEnv) -> Option<String> {
-    env.release_tag().or_else(|| env.ref_tag())
+/// does (release event, the `tag` input, then a tag ref).
+fn run_tag(inputs: &ValidateInputs, env: &RunEnv) -> Option<String> {
+    env.release_tag()
+        .or_else(|| inputs.tag.clone())
+        .or_else(|| env.ref_tag())
 }
 
 /// The domain policy: inputs, with the run's defaults filled in.
 fn policy(inputs: &ValidateInputs, env: &RunEnv) -> Result<Policy> {
-    let tag_pattern = inputs.expected_tag.clone().or_else(|| run_tag(env));
+    let tag_pattern = inputs.expected_tag.clone().or_else(|| run_tag(inputs, env));
     let tag = tag_pattern
         .map(|p| {
             Ok::<_, Failure>(TagExpectation {

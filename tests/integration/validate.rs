@@ -1009,3 +1009,18 @@ fn a_malformed_file_beside_valid_provenance_fails_the_run() {
     out.assert_failure("malformed_provenance");
     assert_eq!(out.out("subjects-verified"), Some("2"));
 }
+
+#[test]
+fn tag_input_is_the_expected_tag_when_there_is_no_release_event() {
+    let (ws, bundle, _) = signed_release();
+    let run = |tag: &str| {
+        validate(&ws)
+            .input("provenance-path", bundle.as_str())
+            .input("subject-path", "dist/*")
+            .input("public-key", "public.pem")
+            .input("tag", tag)
+            .run()
+    };
+    run("v1.0.0").assert_success();
+    run("v2.0.0").assert_failure("tag_mismatch");
+}
