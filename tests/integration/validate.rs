@@ -1024,3 +1024,16 @@ fn tag_input_is_the_expected_tag_when_there_is_no_release_event() {
     run("v1.0.0").assert_success();
     run("v2.0.0").assert_failure("tag_mismatch");
 }
+
+#[test]
+fn old_dsse_envelope_with_a_flipped_payload_byte_is_signature_invalid_even_offline() {
+    // The certificate's key is checked before the missing log proof: forged beats unproven.
+    let ws = real_world();
+    let mut envelope = annotated_envelope();
+    envelope["payload"] = flip_b64(&envelope["payload"]);
+    ws.write("forged.intoto.jsonl", format!("{envelope}\n"));
+    annotated_tag(&ws)
+        .input("provenance-path", "forged.intoto.jsonl")
+        .run()
+        .assert_failure("signature_invalid");
+}
