@@ -359,7 +359,6 @@ async fn prove_one(
         },
         DocumentKind::DsseEnvelope => {
             let env = provenance_doc::parse_envelope(&d.json).map_err(|e| e.to_string())?;
-            let statement = read(&env.payload)?;
             let evidence = match &inputs.rekor {
                 RekorLookup::Offline => prove::check_legacy_envelope_offline(&env)
                     .map(SignatureEvidence::Verified)
@@ -370,6 +369,16 @@ async fn prove_one(
                         .map(|p| SignatureEvidence::Verified(p.signer))
                         .unwrap_or_else(failed_evidence)
                 }
+            };
+            // A forged payload that is not even a statement is reported as forged, not malformed.
+            let statement = match (read(&env.payload), &evidence) {
+                (Ok(st), _) => st,
+                (Err(_), SignatureEvidence::Failed { reason, .. })
+                    if *reason == FailureReason::SignatureInvalid =>
+                {
+                    StatementFacts::default()
+                }
+                (Err(e), _) => return Err(e),
             };
             Ok((statement, evidence))
         }

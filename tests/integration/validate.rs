@@ -1037,3 +1037,16 @@ fn old_dsse_envelope_with_a_flipped_payload_byte_is_signature_invalid_even_offli
         .run()
         .assert_failure("signature_invalid");
 }
+
+#[test]
+fn old_dsse_envelope_whose_forged_payload_is_not_json_is_signature_invalid() {
+    // Regression: a forged payload that no longer parsed was reported as malformed, not forged.
+    let ws = real_world();
+    let mut envelope = annotated_envelope();
+    envelope["payload"] = json!(b64(b"{ this is not the signed statement"));
+    ws.write("forged.intoto.jsonl", format!("{envelope}\n"));
+    annotated_tag(&ws)
+        .input("provenance-path", "forged.intoto.jsonl")
+        .run()
+        .assert_failure("signature_invalid");
+}
