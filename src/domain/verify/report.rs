@@ -171,3 +171,81 @@ pub fn render_summary(report: &ValidationReport) -> String {
     }
     o
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::provenance_doc::{StatementFacts, StatementSubject};
+    use crate::domain::verify::{
+        build_checks, failure_reasons, judge_artifact, Artifact, JudgedDocument, Policy,
+        SignatureEvidence, SignerFacts, TagExpectation,
+    };
+
+    #[test]
+    fn summary_snapshot_one_pass_one_subject_mismatch() {
+        let sha = |c: char| c.to_string().repeat(64);
+        let san = "https://github.com/octo/app/.github/workflows/release.yml@refs/tags/v1.2.0";
+        let doc = JudgedDocument {
+            origin: "dist/app.intoto.jsonl".into(),
+            statement: StatementFacts {
+                statement_type: "https://in-toto.io/Statement/v1".into(),
+                predicate_type: "https://slsa.dev/provenance/v1".into(),
+                subjects: vec![StatementSubject {
+                    name: "app.tar.gz".into(),
+                    sha256: Some(sha('a')),
+                }],
+                builder_id: Some(san.into()),
+                source_repository: Some("https://github.com/octo/app".into()),
+                tags: vec!["v1.2.0".into()],
+                git_ref: Some("refs/tags/v1.2.0".into()),
+                commit: Some("abc".into()),
+            },
+            signature: SignatureEvidence::Verified(SignerFacts {
+                identity: san.into(),
+                issuer: Some("https://token.actions.githubusercontent.com".into()),
+                source_repository: Some("https://github.com/octo/app".into()),
+                ..Default::default()
+            }),
+        };
+        let policy = Policy {
+            issuer: "https://token.actions.githubusercontent.com".into(),
+            source_repository: Some("octo/app".into()),
+            tag: Some(TagExpectation {
+                pattern: "v1.*".into(),
+                matcher: globset::Glob::new("v1.*").expect("glob").compile_matcher(),
+            }),
+            ..Default::default()
+        };
+        let checks = build_checks(&policy);
+        let verdicts: Vec<_> = [("app.tar.gz", 'a'), ("app | swapped.zip", 'b')]
+            .iter()
+            .map(|(name, c)| {
+                judge_artifact(
+                    &checks,
+                    std::slice::from_ref(&doc),
+                    &Artifact {
+                        name: (*name).into(),
+                        sha256: sha(*c),
+                    },
+                )
+            })
+            .collect();
+        let reasons = failure_reasons(&verdicts, &[]);
+        let report = ValidationReport::new(
+            "2026-01-02T03:04:05Z".into(),
+            vec![DocumentRecord {
+                origin: "dist/app.intoto.jsonl".into(),
+                kind: Some("bundle"),
+                problem: None,
+                detail: None,
+            }],
+            verdicts,
+            reasons,
+            vec![],
+        );
+        assert!(!report.verified);
+        assert_eq!(report.failure_reason, Some("subject_mismatch"));
+        assert_eq!(report.subjects_verified, 1);
+        insta::assert_snapshot!(render_summary(&report));
+    }
+}
