@@ -1050,3 +1050,18 @@ fn old_dsse_envelope_whose_forged_payload_is_not_json_is_signature_invalid() {
         .run()
         .assert_failure("signature_invalid");
 }
+
+#[test]
+fn deny_self_hosted_runners_accepts_a_hosted_certificate_and_refuses_unproven_ones() {
+    let ws = real_world();
+    attest_public_good(&ws)
+        .input("deny-self-hosted-runners", "true")
+        .run()
+        .assert_success();
+    // A key signature says nothing about the runner: refused when hosted runners are required.
+    let (ws, bundle, _) = signed_release();
+    validate_own(&ws, &bundle)
+        .input("deny-self-hosted-runners", "true")
+        .run()
+        .assert_failure("identity_mismatch");
+}

@@ -269,7 +269,15 @@ fn signer_rule(policy: &Policy) -> Box<dyn Rule> {
         }));
     }
     let certificate = AllOf(certificate_rules);
+    let deny_self_hosted = policy.deny_self_hosted_runners;
     boxed(move |e| match e.signature {
+        // A key signature carries no runner claim: refused when hosted runners are required.
+        SignatureEvidence::Verified(s) if s.key && deny_self_hosted => fail(
+            FailureReason::IdentityMismatch,
+            "a GitHub-hosted runner (deny-self-hosted-runners)",
+            Some(&s.identity),
+            "a key signature proves nothing about the runner",
+        ),
         // A managed key is its own identity: the user named it in `public-key`.
         SignatureEvidence::Verified(s) if s.key => pass("the given public key", s.identity.clone()),
         _ => certificate.evaluate(e),
