@@ -1065,3 +1065,38 @@ fn deny_self_hosted_runners_accepts_a_hosted_certificate_and_refuses_unproven_on
         .run()
         .assert_failure("identity_mismatch");
 }
+
+#[test]
+fn keyless_private_repository_provenance_validates_against_a_root_without_a_log() {
+    // GitHub's own instance (private repositories) has Fulcio and a TSA but no public log: the
+    // timestamped bundle validates against such a root, and never against one with a log.
+    use crate::signing::{
+        github_jwt, release_run, release_workspace, with_oidc, OidcServer, SigstoreMock,
+    };
+    let mock = SigstoreMock::start();
+    let (ws, sha) = release_workspace();
+    let oidc = OidcServer::start(github_jwt(&sha, "private"));
+    let out = with_oidc(release_run(&ws), &oidc)
+        .input("sign", "sigstore")
+        .input("fulcio-url", mock.url.clone())
+        .input("tsa-url", mock.url.clone())
+        .input("trusted-root", mock.root().to_string_lossy())
+        .run();
+    out.assert_success();
+    let bundle = out.out("bundle-path").expect("bundle-path").to_string();
+    let mut root: Value =
+        serde_json::from_str(&std::fs::read_to_string(mock.root()).expect("root")).expect("json");
+    ws.write("root-with-log.json", root.to_string());
+    root["tlogs"] = json!([]);
+    ws.write("root-without-log.json", root.to_string());
+    let check = |root: &str| {
+        validate(&ws)
+            .release_event("v1.0.0")
+            .input("provenance-path", bundle.as_str())
+            .input("subject-path", "dist/*")
+            .input("trusted-root", root)
+            .run()
+    };
+    check("root-without-log.json").assert_success();
+    check("root-with-log.json").assert_failure("signature_invalid");
+}
