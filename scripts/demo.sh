@@ -64,4 +64,62 @@ grep -v '^ghadelimiter_' "$runner/output" | sed 's/<<ghadelimiter_.*$/:/'
 echo "================ files written under $ws ================"
 (cd "$ws" && find docs -type f | sort)
 echo "exit code: $rc (workspace kept at $ws)"
-exit "$rc"
+if [ "$rc" -ne 0 ]; then
+  exit "$rc"
+fi
+
+# The other half of the product: validate what was just produced (mode: validate), offline,
+# with the public half of the signing key. Then a tampered copy of one artifact must fail.
+openssl pkey -in "$runner/key.pem" -pubout -out "$ws/signing-key.pub" 2>/dev/null
+bundle=$(cd "$ws" && find docs -name provenance.sigstore.json | head -n1)
+validate() {
+  : > "$runner/output"
+  : > "$runner/summary.md"
+  env -i PATH="$PATH" HOME="$HOME" \
+    GITHUB_WORKSPACE="$ws" \
+    GITHUB_EVENT_NAME=release GITHUB_EVENT_PATH="$runner/event.json" \
+    GITHUB_REF="refs/tags/${tag}" GITHUB_REF_NAME="$tag" GITHUB_REF_TYPE=tag \
+    GITHUB_REPOSITORY=octo-org/slsa-provenance-action GITHUB_RUN_ID=1000002 \
+    GITHUB_OUTPUT="$runner/output" GITHUB_STEP_SUMMARY="$runner/summary.md" \
+    INPUT_MODE=validate \
+    INPUT_PROVENANCE-PATH="$bundle" \
+    INPUT_PUBLIC-KEY=signing-key.pub \
+    INPUT_REKOR-URL=offline \
+    INPUT_SUBJECT-PATH="$1" \
+    INPUT_RESULT-PATH="$2" \
+    "$bin"
+}
+
+echo
+echo "================ validate what was just produced ================"
+set +e
+validate "dist/*.tar.gz
+dist/Cargo.lock" validate-report.json
+valid_rc=$?
+set -e
+cat "$runner/summary.md"
+echo "exit code: $valid_rc (report: $ws/validate-report.json)"
+
+echo
+echo "================ validate a tampered copy of one artifact ================"
+mkdir -p "$ws/tampered"
+cp "$ws/dist/Cargo.lock" "$ws/tampered/Cargo.lock"
+printf '# one more line\n' >> "$ws/tampered/Cargo.lock"
+set +e
+validate tampered/Cargo.lock validate-tampered-report.json
+tampered_rc=$?
+set -e
+cat "$runner/summary.md"
+reason=$(sed -n 's/^failure-reason=//p' "$runner/output" | head -n1)
+if [ -z "$reason" ]; then
+  reason=$(grep -A1 '^failure-reason<<' "$runner/output" | tail -n1)
+fi
+echo "exit code: $tampered_rc, failure-reason: $reason"
+
+if [ "$valid_rc" -eq 0 ] && [ "$tampered_rc" -ne 0 ] && [ "$reason" = subject_mismatch ]; then
+  echo
+  echo "Both halves shown: the real artifacts validate, the tampered one fails with subject_mismatch."
+  exit 0
+fi
+echo "unexpected validation results (valid: $valid_rc, tampered: $tampered_rc $reason)" >&2
+exit 1

@@ -82,6 +82,32 @@ pub enum FailureReason {
     DispatchTokenRejected,
     /// `mode: recover`: the recovered run failed again; the entry is `blocked`.
     RecoveryBlocked,
+    /// A provenance's signature, certificate chain or log proof does not verify.
+    SignatureInvalid,
+    /// The provenance was signed by another identity, issuer, repository or runner than required.
+    IdentityMismatch,
+    /// The provenance's predicate type is not SLSA v1 (v0.2 only with `allow-predicate-v02`).
+    PredicateMismatch,
+    /// No provenance lists the artifact's SHA-256 among its subjects.
+    SubjectMismatch,
+    /// The provenance was built from another source repository.
+    SourceMismatch,
+    /// The provenance records another tag than expected.
+    TagMismatch,
+    /// The provenance records another source commit than expected.
+    CommitMismatch,
+    /// The provenance claims another builder than expected (or than its signer).
+    BuilderMismatch,
+    /// A signature has no transparency-log proof of when it was made (old DSSE envelope offline).
+    LogProofMissing,
+    /// The workflow run has no artifact with the requested name.
+    ArtifactMissing,
+    /// The workflow run's artifact expired (retention elapsed).
+    ArtifactRetentionMissing,
+    /// No provenance was found where it was looked for.
+    ProvenanceNotFound,
+    /// A provenance file is not a bundle, DSSE envelope or in-toto statement.
+    MalformedProvenance,
 }
 
 impl FailureReason {
@@ -122,6 +148,19 @@ impl FailureReason {
         Self::DispatchFailed,
         Self::DispatchTokenRejected,
         Self::RecoveryBlocked,
+        Self::SignatureInvalid,
+        Self::IdentityMismatch,
+        Self::PredicateMismatch,
+        Self::SubjectMismatch,
+        Self::SourceMismatch,
+        Self::TagMismatch,
+        Self::CommitMismatch,
+        Self::BuilderMismatch,
+        Self::LogProofMissing,
+        Self::ArtifactMissing,
+        Self::ArtifactRetentionMissing,
+        Self::ProvenanceNotFound,
+        Self::MalformedProvenance,
     ];
 
     pub fn code(self) -> &'static str {
@@ -161,6 +200,19 @@ impl FailureReason {
             Self::DispatchFailed => "dispatch_failed",
             Self::DispatchTokenRejected => "dispatch_token_rejected",
             Self::RecoveryBlocked => "recovery_blocked",
+            Self::SignatureInvalid => "signature_invalid",
+            Self::IdentityMismatch => "identity_mismatch",
+            Self::PredicateMismatch => "predicate_mismatch",
+            Self::SubjectMismatch => "subject_mismatch",
+            Self::SourceMismatch => "source_mismatch",
+            Self::TagMismatch => "tag_mismatch",
+            Self::CommitMismatch => "commit_mismatch",
+            Self::BuilderMismatch => "builder_mismatch",
+            Self::LogProofMissing => "log_proof_missing",
+            Self::ArtifactMissing => "artifact_missing",
+            Self::ArtifactRetentionMissing => "artifact_retention_missing",
+            Self::ProvenanceNotFound => "provenance_not_found",
+            Self::MalformedProvenance => "malformed_provenance",
         }
     }
 }

@@ -23,6 +23,8 @@ slsa-provenance-action: SLSA v1 provenance for GitHub releases
 
 usage: slsa-provenance-action [MODE] [--<input-name> <value>]...
        slsa-provenance-action verify-manifest [DIR]   (default DIR: docs/reports)
+       slsa-provenance-action verify-bundle --bundle F (--certificate-identity I
+           --certificate-oidc-issuer U | --key K) [--trusted-root R] FILE|sha256:<hex>
 
 MODE is provenance (default), validate, notify, recover or report.
 Inputs are the action's inputs (see action.yml), also read from INPUT_<NAME> variables
@@ -38,9 +40,11 @@ pub fn run(
     cwd: PathBuf,
     actions: &mut Actions,
 ) -> Result<()> {
-    // A subcommand with a positional argument, not a mode: handled before inputs are read.
-    if args.first().and_then(|a| a.to_str()) == Some("verify-manifest") {
-        return modes::verify_manifest::run(&args[1..], &cwd, actions);
+    // Subcommands with positional arguments, not modes: handled before inputs are read.
+    match args.first().and_then(|a| a.to_str()) {
+        Some("verify-manifest") => return modes::verify_manifest::run(&args[1..], &cwd, actions),
+        Some("verify-bundle") => return modes::verify_bundle::run(&args[1..], &cwd, actions),
+        _ => {}
     }
     let (raw, invocation) = RawInputs::collect(vars.iter().map(|(k, v)| (k, v)), args)?;
     if invocation == Invocation::Help {
@@ -69,10 +73,14 @@ pub fn run(
             let env = RunEnv::from_os(vars, cwd)?;
             runtime()?.block_on(modes::recover::run(&raw, &env, actions))
         }
-        Mode::Validate | Mode::Report => Err(Failure::new(
+        Mode::Validate => {
+            let env = RunEnv::from_os(vars, cwd)?;
+            runtime()?.block_on(modes::validate::run(&raw, &env, actions, started_on))
+        }
+        Mode::Report => Err(Failure::new(
             FailureReason::ModeNotImplemented,
             format!(
-                "mode '{}' is not implemented yet; this version implements: provenance, notify, recover",
+                "mode '{}' is not implemented yet; this version implements: provenance, validate, notify, recover",
                 raw.mode.as_deref().unwrap_or_default()
             ),
         )),

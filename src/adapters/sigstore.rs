@@ -41,6 +41,8 @@ use crate::secret::Secret;
 
 /// The DSSE payload type of an in-toto statement.
 pub const IN_TOTO_PAYLOAD_TYPE: &str = "application/vnd.in-toto+json";
+/// The in-toto statement type a key-signed provenance must carry.
+pub const IN_TOTO_STATEMENT_V1: &str = "https://in-toto.io/Statement/v1";
 /// The media type of the bundles we write.
 pub const BUNDLE_V03_MEDIA_TYPE: &str = "application/vnd.dev.sigstore.bundle.v0.3+json";
 
@@ -73,7 +75,7 @@ pub enum TrustedRootError {
 pub struct TrustAnchor {
     pub origin: String,
     pub root: TrustedRoot,
-    verifier: Verifier,
+    pub(crate) verifier: Verifier,
 }
 
 impl std::fmt::Debug for TrustAnchor {
@@ -128,7 +130,7 @@ impl TrustAnchor {
     }
 
     /// Instances without certificate transparency (GitHub's) issue certificates with no SCT.
-    fn has_ct_logs(&self) -> bool {
+    pub(crate) fn has_ct_logs(&self) -> bool {
         !self.root.ctlogs.is_empty()
     }
 }
@@ -149,6 +151,49 @@ pub enum KeyError {
     EncryptedKeyMalformed(String),
     #[error("the cosign-encrypted signing key does not open with the given password (wrong 'signing-key-password'?)")]
     WrongPassword,
+    /// The key file asks for a key derivation so costly it would exhaust memory or time: an
+    /// attacker-supplied file must not be able to do that to the runner.
+    #[error("the cosign-encrypted signing key asks for scrypt parameters beyond the accepted bounds ({0}); cosign writes N=32768, r=8, p=1")]
+    KdfTooCostly(String),
+}
+
+/// The most costly scrypt a cosign key may ask for: log2 N <= 20 (cosign uses 15)...
+const MAX_SCRYPT_LOG_N: u32 = 20;
+/// ... r * p <= 64 (cosign uses 8 * 1) ...
+const MAX_SCRYPT_R_TIMES_P: u64 = 64;
+/// ... and at most 256 MiB of scrypt memory (128 * r * N bytes; cosign's key takes 32 MiB).
+const MAX_SCRYPT_MEMORY: u64 = 256 * 1024 * 1024;
+
+/// Refuse scrypt parameters that would exhaust memory or time before deriving anything.
+fn bounded_scrypt_params(n: u64, r: u32, p: u32) -> Result<scrypt::Params, KeyError> {
+    if !n.is_power_of_two() || n < 2 {
+        return Err(KeyError::EncryptedKeyMalformed(
+            "scrypt N is not a power of two".into(),
+        ));
+    }
+    let log_n = n.trailing_zeros();
+    let too_costly = |what: String| Err(KeyError::KdfTooCostly(what));
+    if log_n > MAX_SCRYPT_LOG_N {
+        return too_costly(format!("log2 N = {log_n} > {MAX_SCRYPT_LOG_N}"));
+    }
+    if r == 0 || p == 0 {
+        return Err(KeyError::EncryptedKeyMalformed(
+            "scrypt r and p must be positive".into(),
+        ));
+    }
+    let rp = u64::from(r) * u64::from(p);
+    if rp > MAX_SCRYPT_R_TIMES_P {
+        return too_costly(format!("r * p = {rp} > {MAX_SCRYPT_R_TIMES_P}"));
+    }
+    let memory = 128u64.saturating_mul(u64::from(r)).saturating_mul(n);
+    if memory > MAX_SCRYPT_MEMORY {
+        return too_costly(format!(
+            "{memory} bytes of scrypt memory > {MAX_SCRYPT_MEMORY}"
+        ));
+    }
+    let log_n = u8::try_from(log_n).map_err(|_| KeyError::KdfTooCostly("log2 N".into()))?;
+    scrypt::Params::new(log_n, r, p, 32)
+        .map_err(|e| KeyError::EncryptedKeyMalformed(format!("scrypt parameters: {e}")))
 }
 
 /// A P-256 signing key loaded from `signing-key`.
@@ -274,13 +319,7 @@ fn open_cosign_key(json_bytes: &[u8], password: &str) -> Result<Vec<u8>, KeyErro
     let salt = b64(&env.kdf.salt, "salt")?;
     let nonce = b64(&env.cipher.nonce, "nonce")?;
     let ciphertext = b64(&env.ciphertext, "ciphertext")?;
-    let n = env.kdf.params.n;
-    if !n.is_power_of_two() || n < 2 {
-        return Err(bad("scrypt N is not a power of two"));
-    }
-    let log_n = u8::try_from(n.trailing_zeros()).map_err(|_| bad("scrypt N is too large"))?;
-    let params = scrypt::Params::new(log_n, env.kdf.params.r, env.kdf.params.p, 32)
-        .map_err(|e| bad(&format!("scrypt parameters: {e}")))?;
+    let params = bounded_scrypt_params(env.kdf.params.n, env.kdf.params.r, env.kdf.params.p)?;
     let mut key = [0u8; 32];
     scrypt::scrypt(password.as_bytes(), &salt, &params, &mut key)
         .map_err(|e| bad(&format!("scrypt: {e}")))?;
@@ -745,7 +784,7 @@ fn bound_artifact<'a>(
 
 /// The statement bytes of a DSSE envelope holding an in-toto statement: the only content a
 /// provenance binding accepts.
-fn in_toto_payload(content: &SignatureContent) -> Result<&[u8], VerifyError> {
+pub(crate) fn in_toto_payload(content: &SignatureContent) -> Result<&[u8], VerifyError> {
     let SignatureContent::DsseEnvelope(dsse) = content else {
         return Err(VerifyError::Unsupported(
             "the bundle signs a message digest, not a DSSE in-toto statement".into(),
@@ -774,6 +813,28 @@ fn verify_offline_dsse(
     let scheme = SigningScheme::EcdsaP256Sha256;
     sigstore_sign::crypto::verify_signature(key, &dsse.pae(), &dsse.signature.sig, scheme)
         .map_err(|e| VerifyError::SignatureInvalid(e.to_string()))?;
+    // What `sigstore-verify` checks on the certificate path, checked here too: a key signature
+    // over anything but an in-toto Statement v1 is not provenance, however valid.
+    if dsse.payload_type != IN_TOTO_PAYLOAD_TYPE {
+        return Err(VerifyError::Unsupported(format!(
+            "DSSE payload type {:?}, expected {IN_TOTO_PAYLOAD_TYPE}",
+            dsse.payload_type
+        )));
+    }
+    let statement: sigstore_sign::types::Statement =
+        serde_json::from_slice(dsse.payload.as_bytes())
+            .map_err(|e| VerifyError::Malformed(format!("in-toto statement: {e}")))?;
+    if statement.type_ != IN_TOTO_STATEMENT_V1 {
+        return Err(VerifyError::Malformed(format!(
+            "statement _type {:?}, expected {IN_TOTO_STATEMENT_V1}",
+            statement.type_
+        )));
+    }
+    if statement.subject.is_empty() {
+        return Err(VerifyError::Malformed(
+            "the statement has no subject".into(),
+        ));
+    }
     let subject = match binding {
         // `bound_artifact` already compared the payload with the statement byte for byte.
         Binding::Statement(_) => return Ok(()),
@@ -783,9 +844,6 @@ fn verify_offline_dsse(
         }
         Binding::Artifact(bytes) => sigstore_sign::crypto::sha256(bytes),
     };
-    let statement: sigstore_sign::types::Statement =
-        serde_json::from_slice(dsse.payload.as_bytes())
-            .map_err(|e| VerifyError::Malformed(format!("in-toto statement: {e}")))?;
     if !statement.matches_sha256(&subject) {
         return Err(VerifyError::PayloadMismatch(
             "no subject of the statement has the artifact's SHA-256".into(),
@@ -930,6 +988,78 @@ mod tests {
         )
         .expect_err("garbage");
         assert!(matches!(e, KeyError::NotP256(_)));
+    }
+
+    /// A key-signed bundle over `payload` with `payload_type`, signed for real.
+    fn key_bundle_over(key: &SigningKey, payload_type: &str, payload: &[u8]) -> String {
+        let pae = sigstore_sign::types::pae(payload_type, payload);
+        let sig = key.key_pair.sign(&pae).expect("sign");
+        let bundle = BundleV03::new(
+            VerificationMaterialV03::PublicKey { hint: key.hint() },
+            SignatureContent::DsseEnvelope(DsseEnvelope::new(
+                payload_type,
+                PayloadBytes::new(payload.to_vec()),
+                DsseSignature::new(sig, KeyId::default()),
+            )),
+        )
+        .into_bundle();
+        bundle.to_json_pretty().expect("json")
+    }
+
+    #[test]
+    fn offline_key_bundle_with_a_foreign_payload_type_is_rejected() {
+        // Regression: an offline key bundle was accepted with any DSSE payload type when bound
+        // to an artifact, where the certificate path refuses anything but in-toto.
+        let key = SigningKey::from_pem(&key_pem(), None).expect("key");
+        let json = key_bundle_over(&key, "text/plain", STATEMENT);
+        let e = verify_bundle(
+            &json,
+            &Expected::PublicKey(key.public_key()),
+            Binding::Artifact(b"a"),
+            LogPolicy::TimestampsSuffice,
+            &no_root(),
+        )
+        .expect_err("not in-toto");
+        assert!(matches!(e, VerifyError::Unsupported(_)), "{e}");
+    }
+
+    #[test]
+    fn offline_key_bundle_over_a_non_v1_statement_is_rejected() {
+        // Regression: an offline key bundle whose payload was not an in-toto Statement v1 (an
+        // old `Statement/v0.1`, or not a statement at all) verified by signature alone.
+        let key = SigningKey::from_pem(&key_pem(), None).expect("key");
+        let old = String::from_utf8(STATEMENT.to_vec())
+            .expect("utf8")
+            .replace("Statement/v1", "Statement/v0.1");
+        for payload in [old.as_bytes(), b"{\"hello\":1}".as_slice()] {
+            let json = key_bundle_over(&key, IN_TOTO_PAYLOAD_TYPE, payload);
+            let e = verify_bundle(
+                &json,
+                &Expected::PublicKey(key.public_key()),
+                Binding::Artifact(b"a"),
+                LogPolicy::TimestampsSuffice,
+                &no_root(),
+            )
+            .expect_err("not a v1 statement");
+            assert!(matches!(e, VerifyError::Malformed(_)), "{e}");
+        }
+    }
+
+    #[test]
+    fn cosign_key_with_absurd_scrypt_cost_is_refused_before_deriving() {
+        // Regression: a cosign key file asking for N = 2^40 made the runner allocate terabytes.
+        let e = bounded_scrypt_params(1 << 40, 8, 1).expect_err("log2 N 40");
+        assert!(matches!(e, KeyError::KdfTooCostly(_)), "{e}");
+        let e = bounded_scrypt_params(1 << 21, 8, 1).expect_err("log2 N 21");
+        assert!(matches!(e, KeyError::KdfTooCostly(_)), "{e}");
+        let e = bounded_scrypt_params(1 << 10, 1 << 20, 1 << 20).expect_err("r * p");
+        assert!(matches!(e, KeyError::KdfTooCostly(_)), "{e}");
+        let e = bounded_scrypt_params(1 << 20, 64, 1).expect_err("memory");
+        assert!(matches!(e, KeyError::KdfTooCostly(_)), "{e}");
+        let e = bounded_scrypt_params(1000, 8, 1).expect_err("not a power of two");
+        assert!(matches!(e, KeyError::EncryptedKeyMalformed(_)), "{e}");
+        bounded_scrypt_params(32768, 8, 1).expect("cosign's own parameters");
+        bounded_scrypt_params(65536, 8, 1).expect("cosign generate-key-pair's");
     }
 
     #[test]

@@ -66,6 +66,24 @@ pub const KNOWN_INPUTS: &[&str] = &[
     "wait",
     "wait-timeout",
     "dispatch-token",
+    "provenance-path",
+    "subject-digest",
+    "allow-unsigned",
+    "public-key",
+    "certificate-oidc-issuer",
+    "source-repository",
+    "signer-workflow",
+    "certificate-identity",
+    "certificate-identity-regexp",
+    "deny-self-hosted-runners",
+    "allow-predicate-v02",
+    "expected-tag",
+    "expected-commit",
+    "expected-builder-id",
+    "builder-id-regexp",
+    "fail-on-error",
+    "result-path",
+    "artifact-name",
 ];
 
 /// The modes of the interface, built or not.
@@ -121,6 +139,24 @@ pub struct RawInputs {
     pub wait: Option<String>,
     pub wait_timeout: Option<String>,
     pub dispatch_token: Option<Secret>,
+    pub provenance_path: Option<String>,
+    pub subject_digest: Option<String>,
+    pub allow_unsigned: Option<String>,
+    pub public_key: Option<String>,
+    pub certificate_oidc_issuer: Option<String>,
+    pub source_repository: Option<String>,
+    pub signer_workflow: Option<String>,
+    pub certificate_identity: Option<String>,
+    pub certificate_identity_regexp: Option<String>,
+    pub deny_self_hosted_runners: Option<String>,
+    pub allow_predicate_v02: Option<String>,
+    pub expected_tag: Option<String>,
+    pub expected_commit: Option<String>,
+    pub expected_builder_id: Option<String>,
+    pub builder_id_regexp: Option<String>,
+    pub fail_on_error: Option<String>,
+    pub result_path: Option<String>,
+    pub artifact_name: Option<String>,
     /// Input names we do not know (warned about, like the runner does).
     #[serde(skip)]
     pub unknown: Vec<String>,
@@ -296,11 +332,13 @@ pub mod audit;
 pub mod notify;
 pub mod provenance;
 pub mod recover;
+pub mod validate;
 
 pub use audit::{AuditInputs, AuditStore};
 pub use notify::NotifyInputs;
 pub use provenance::{ProvenanceInputs, SignMode};
 pub use recover::RecoverInputs;
+pub use validate::ValidateInputs;
 
 #[cfg(test)]
 mod tests {

@@ -482,81 +482,12 @@ impl Run<'_> {
     }
 
     fn collect_subjects(&self, actions: &Actions) -> Result<Vec<Subject>> {
-        let ws_str = self.env.workspace.to_string_lossy().to_string();
-        let mut found: Vec<(Subject, String)> = Vec::new();
-        if !self.inputs.subject_patterns.is_empty() {
-            let patterns = SubjectPatterns::compile(&self.inputs.subject_patterns, &ws_str)
-                .map_err(|e| Failure::new(FailureReason::InvalidSubjectPath, e))?;
-            let listed = files::list_files(&self.env.workspace, &patterns.walk_roots())
-                .reason(FailureReason::SubjectUnreadable, "listing the workspace")?;
-            let selected = patterns.select(&listed).map_err(|e| match e {
-                SelectError::Unmatched { pattern, .. } => Failure::new(
-                    FailureReason::SubjectPatternUnmatched,
-                    format!("subject-path pattern {pattern:?} matched no file in the workspace"),
-                ),
-            })?;
-            let total_bytes: u64 = selected
-                .iter()
-                .filter_map(|p| std::fs::metadata(self.env.workspace.join(p)).ok())
-                .map(|m| m.len())
-                .sum();
-            let loud = selected.len() >= PROGRESS_FILES || total_bytes >= PROGRESS_BYTES;
-            actions.info(&format!(
-                "Hashing {} files ({:.1} MB) on {} threads",
-                selected.len(),
-                total_bytes as f64 / 1e6,
-                rayon::current_num_threads()
-            ));
-            let report = |p: files::HashProgress| {
-                if loud {
-                    actions.info(&format!(
-                        "hashed {}/{} files, {:.1} MB, {:.0} MB/s",
-                        p.files_done,
-                        p.files_total,
-                        p.bytes_done as f64 / 1e6,
-                        p.mb_per_sec()
-                    ));
-                }
-            };
-            let digests = files::hash_files(&self.env.workspace, &selected, 2.0, &report).map_err(
-                |(path, e)| {
-                    Failure::new(
-                        FailureReason::SubjectUnreadable,
-                        format!("cannot read subject {path}: {e}"),
-                    )
-                },
-            )?;
-            for (path, sha256) in selected.into_iter().zip(digests) {
-                let name = subjects::subject_name(&path).to_string();
-                found.push((Subject { name, sha256 }, path));
-            }
-        }
-        if let Some(value) = &self.inputs.subject_checksums {
-            let (text, origin) = if checksums::looks_inline(value) {
-                (value.clone(), "subject-checksums".to_string())
-            } else {
-                let p = self.env.workspace.join(value);
-                let text = std::fs::read_to_string(&p).map_err(|e| {
-                    Failure::new(
-                        FailureReason::InvalidChecksums,
-                        format!("cannot read subject-checksums file {value:?}: {e}"),
-                    )
-                })?;
-                (text, value.clone())
-            };
-            let parsed = checksums::parse(&text).map_err(|e| {
-                Failure::new(
-                    FailureReason::InvalidChecksums,
-                    format!("subject-checksums ({origin}): {e}"),
-                )
-            })?;
-            for s in parsed {
-                let o = format!("{origin}:{}", s.name);
-                found.push((s, o));
-            }
-        }
-        subjects::merge_subjects(found)
-            .map_err(|e| Failure::new(FailureReason::SubjectNameCollision, e))
+        collect_subjects(
+            &self.env.workspace,
+            &self.inputs.subject_patterns,
+            self.inputs.subject_checksums.as_ref(),
+            actions,
+        )
     }
 
     /// This run's manifest entry, with the hashes of whatever it has placed on disk and its
@@ -753,4 +684,88 @@ pub fn rel_string(p: &Path) -> String {
         .map(|c| c.as_os_str().to_string_lossy().into_owned())
         .collect::<Vec<_>>()
         .join("/")
+}
+
+/// Subjects from `subject-path` globs (hashed in parallel) and `subject-checksums`, merged by
+/// name; shared by `mode: provenance` and `mode: validate`.
+pub(crate) fn collect_subjects(
+    workspace: &Path,
+    subject_patterns: &[String],
+    subject_checksums: Option<&String>,
+    actions: &Actions,
+) -> Result<Vec<Subject>> {
+    let ws_str = workspace.to_string_lossy().to_string();
+    let mut found: Vec<(Subject, String)> = Vec::new();
+    if !subject_patterns.is_empty() {
+        let patterns = SubjectPatterns::compile(subject_patterns, &ws_str)
+            .map_err(|e| Failure::new(FailureReason::InvalidSubjectPath, e))?;
+        let listed = files::list_files(workspace, &patterns.walk_roots())
+            .reason(FailureReason::SubjectUnreadable, "listing the workspace")?;
+        let selected = patterns.select(&listed).map_err(|e| match e {
+            SelectError::Unmatched { pattern, .. } => Failure::new(
+                FailureReason::SubjectPatternUnmatched,
+                format!("subject-path pattern {pattern:?} matched no file in the workspace"),
+            ),
+        })?;
+        let total_bytes: u64 = selected
+            .iter()
+            .filter_map(|p| std::fs::metadata(workspace.join(p)).ok())
+            .map(|m| m.len())
+            .sum();
+        let loud = selected.len() >= PROGRESS_FILES || total_bytes >= PROGRESS_BYTES;
+        actions.info(&format!(
+            "Hashing {} files ({:.1} MB) on {} threads",
+            selected.len(),
+            total_bytes as f64 / 1e6,
+            rayon::current_num_threads()
+        ));
+        let report = |p: files::HashProgress| {
+            if loud {
+                actions.info(&format!(
+                    "hashed {}/{} files, {:.1} MB, {:.0} MB/s",
+                    p.files_done,
+                    p.files_total,
+                    p.bytes_done as f64 / 1e6,
+                    p.mb_per_sec()
+                ));
+            }
+        };
+        let digests =
+            files::hash_files(workspace, &selected, 2.0, &report).map_err(|(path, e)| {
+                Failure::new(
+                    FailureReason::SubjectUnreadable,
+                    format!("cannot read subject {path}: {e}"),
+                )
+            })?;
+        for (path, sha256) in selected.into_iter().zip(digests) {
+            let name = subjects::subject_name(&path).to_string();
+            found.push((Subject { name, sha256 }, path));
+        }
+    }
+    if let Some(value) = subject_checksums {
+        let (text, origin) = if checksums::looks_inline(value) {
+            (value.clone(), "subject-checksums".to_string())
+        } else {
+            let p = workspace.join(value);
+            let text = std::fs::read_to_string(&p).map_err(|e| {
+                Failure::new(
+                    FailureReason::InvalidChecksums,
+                    format!("cannot read subject-checksums file {value:?}: {e}"),
+                )
+            })?;
+            (text, value.clone())
+        };
+        let parsed = checksums::parse(&text).map_err(|e| {
+            Failure::new(
+                FailureReason::InvalidChecksums,
+                format!("subject-checksums ({origin}): {e}"),
+            )
+        })?;
+        for s in parsed {
+            let o = format!("{origin}:{}", s.name);
+            found.push((s, o));
+        }
+    }
+    subjects::merge_subjects(found)
+        .map_err(|e| Failure::new(FailureReason::SubjectNameCollision, e))
 }

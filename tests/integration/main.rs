@@ -11,3 +11,4 @@ mod recover;
 mod secrets;
 mod signing;
 mod supabase;
+mod validate;

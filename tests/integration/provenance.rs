@@ -818,10 +818,10 @@ fn unknown_mode_fails_with_unknown_mode() {
 }
 
 #[test]
-fn validate_mode_is_not_implemented_yet() {
+fn report_mode_is_not_implemented_yet() {
     let ws = Workspace::new();
     unsigned(&ws)
-        .input("mode", "validate")
+        .input("mode", "report")
         .run()
         .assert_failure("mode_not_implemented");
 }

@@ -76,14 +76,14 @@ fn python() -> PathBuf {
 }
 
 /// `@sigstore/mock` on a free 127.0.0.1 port; killed on drop.
-struct SigstoreMock {
+pub(crate) struct SigstoreMock {
     child: Child,
-    url: String,
+    pub(crate) url: String,
     dir: tempfile::TempDir,
 }
 
 impl SigstoreMock {
-    fn start() -> Self {
+    pub(crate) fn start() -> Self {
         let mock = mock_dir();
         let dir = tempfile::tempdir().expect("tempdir");
         let root = dir.path().join("trusted_root.json");
@@ -120,7 +120,7 @@ impl SigstoreMock {
         }
     }
 
-    fn root(&self) -> PathBuf {
+    pub(crate) fn root(&self) -> PathBuf {
         self.dir.path().join("trusted_root.json")
     }
 
@@ -158,13 +158,13 @@ impl Drop for SigstoreMock {
 
 /// The runner's OIDC token endpoint: answers every request with `{"value": <jwt>}` and
 /// records the request lines and authorization headers it saw.
-struct OidcServer {
-    url: String,
+pub(crate) struct OidcServer {
+    pub(crate) url: String,
     seen: Arc<Mutex<Vec<String>>>,
 }
 
 impl OidcServer {
-    fn start(jwt: String) -> Self {
+    pub(crate) fn start(jwt: String) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
         let port = listener.local_addr().expect("addr").port();
         let seen = Arc::new(Mutex::new(Vec::new()));
@@ -202,7 +202,7 @@ impl OidcServer {
 }
 
 /// An unsigned JWT shaped like a GitHub Actions OIDC token for the release run.
-fn github_jwt(sha: &str, visibility: &str) -> String {
+pub(crate) fn github_jwt(sha: &str, visibility: &str) -> String {
     let now = chrono::Utc::now().timestamp();
     let claims = json!({
         "iss": ISSUER,
@@ -238,7 +238,7 @@ fn github_jwt(sha: &str, visibility: &str) -> String {
 // ---------------------------------------------------------------------------------------------
 // Runs
 
-fn release_workspace() -> (Workspace, String) {
+pub(crate) fn release_workspace() -> (Workspace, String) {
     let ws = Workspace::new();
     ws.write("dist/app-1.0.0.tar.gz", b"the release archive");
     ws.write("dist/app-1.0.0.zip", b"the other archive");
@@ -246,7 +246,7 @@ fn release_workspace() -> (Workspace, String) {
     (ws, sha)
 }
 
-fn release_run(ws: &Workspace) -> Runner {
+pub(crate) fn release_run(ws: &Workspace) -> Runner {
     ws.runner()
         .release_event(TAG)
         .input("subject-path", "dist/*")
@@ -255,7 +255,7 @@ fn release_run(ws: &Workspace) -> Runner {
         .input("release-notes", "false")
 }
 
-fn with_oidc(r: Runner, oidc: &OidcServer) -> Runner {
+pub(crate) fn with_oidc(r: Runner, oidc: &OidcServer) -> Runner {
     r.env("ACTIONS_ID_TOKEN_REQUEST_URL", oidc.url.clone())
         .env("ACTIONS_ID_TOKEN_REQUEST_TOKEN", OIDC_BEARER)
 }

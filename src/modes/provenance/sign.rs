@@ -1,5 +1,6 @@
 //! Signing step of `mode: provenance`: keyless Sigstore or key-based DSSE signing of the
-//! statement bytes, followed by verification of our own bundle with the same trusted root.
+//! statement bytes, followed by verification of our own bundle with the same trusted root and
+//! the same verifier and signer rule as `mode: validate`.
 //!
 //! Which Sigstore instance a keyless signature goes to is decided by the pure
 //! `domain::signing::plan_keyless`.
@@ -10,15 +11,15 @@ use sigstore_trust_root::SigstoreInstance;
 use crate::adapters::actions::Actions;
 use crate::adapters::context::RunEnv;
 use crate::adapters::oidc;
-use crate::adapters::sigstore::{
-    self, Binding, Expected, SignedBundle, SigningKey, TrustAnchor, Verified,
-};
+use crate::adapters::sigstore::{self, Expected, SignedBundle, SigningKey, TrustAnchor, Verified};
+use crate::adapters::sigstore_provenance::{self, LogRequirement};
 use crate::domain::signing::{
     plan_keyless, tlog_entry_text, visibility, Instance, LogPolicy, Overrides, RootSource,
     SigningMethod, MISSING_ID_TOKEN,
 };
 use crate::domain::statement::BuildContext;
 use crate::domain::summary::SigningFacts;
+use crate::domain::{provenance_doc, verify};
 use crate::error::{Failure, FailureReason, Result};
 use crate::inputs::ProvenanceInputs;
 use crate::secret::Secret;
@@ -207,6 +208,9 @@ fn embedded(i: Instance) -> SigstoreInstance {
     }
 }
 
+/// Verify our own bundle exactly as `mode: validate` verifies anyone's: the same adapter
+/// (`sigstore_provenance`, which proves who signed and when), the same domain signer rule, and
+/// the DSSE payload must be the statement we wrote, byte for byte.
 fn self_verify(
     signed: &SignedBundle,
     expected: &Expected<'_>,
@@ -214,21 +218,59 @@ fn self_verify(
     statement: &[u8],
     anchor: &TrustAnchor,
 ) -> Result<Verified> {
-    let json = String::from_utf8_lossy(&signed.json);
-    sigstore::verify_bundle(
-        &json,
-        expected,
-        Binding::Statement(statement),
-        log_policy,
-        anchor,
-    )
-    .map_err(|e| {
+    let failed = |detail: String| {
         Failure::new(
             FailureReason::SelfVerificationFailed,
             format!(
-                "the bundle we just signed does not verify against trusted root {}: {e}",
+                "the bundle we just signed does not verify against trusted root {}: {detail}",
                 anchor.origin
             ),
         )
+    };
+    let json = String::from_utf8_lossy(&signed.json);
+    let key = match expected {
+        Expected::PublicKey(k) => Some(*k),
+        Expected::Identity { .. } => None,
+    };
+    let proven = sigstore_provenance::verify_provenance_bundle(
+        &json,
+        key,
+        std::slice::from_ref(anchor),
+        LogRequirement::Policy(log_policy),
+    )
+    .map_err(|e| failed(e.to_string()))?;
+    if proven.statement != statement {
+        return Err(failed(
+            "the DSSE payload differs from the statement that was signed".into(),
+        ));
+    }
+    if let Expected::Identity { identity, issuer } = expected {
+        let policy = verify::Policy {
+            issuer: issuer.to_string(),
+            identity: verify::IdentityPolicy {
+                exact: Some(identity.to_string()),
+                ..Default::default()
+            },
+            ..Default::default()
+        };
+        let facts = provenance_doc::read_statement(statement).map_err(|e| failed(e.to_string()))?;
+        let evidence = verify::SignatureEvidence::Verified(proven.signer.clone());
+        if let verify::Outcome::Fail(m) = verify::check_signer(&policy, &evidence, &facts) {
+            return Err(failed(format!(
+                "signer check: expected {}, found {}",
+                m.expected,
+                m.found.as_deref().unwrap_or("nothing")
+            )));
+        }
+    }
+    let signer_identity = match key {
+        Some(k) => sigstore::key_hint(k),
+        None => proven.signer.identity.clone(),
+    };
+    Ok(Verified {
+        signer_identity,
+        issuer: proven.signer.issuer.clone(),
+        log_entries: Vec::new(),
+        timestamps: proven.timestamps,
     })
 }

@@ -1,0 +1,547 @@
+//! `mode: validate`: the security-CI gate. The short script from provenance files to verdict.
+//!
+//! Gather (artifacts to check, provenance documents from a source) -> prove (the Sigstore
+//! adapter verifies each signature and says who signed and when) -> decide
+//! (`domain::verify`: every check for every artifact) -> apply (report at `result-path`,
+//! outputs, step summary, the validated run's manifest entry). A failed check fails the step
+//! unless `fail-on-error: false`.
+
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, Utc};
+use sigstore_trust_root::SigstoreInstance;
+use sigstore_types::DerPublicKey;
+
+use crate::adapters::actions::Actions;
+use crate::adapters::context::RunEnv;
+use crate::adapters::sigstore::TrustAnchor;
+use crate::adapters::sigstore_provenance::{self as prove, ProvenanceError};
+use crate::adapters::{files, git, rekor_lookup};
+use crate::domain::manifest::Manifest;
+use crate::domain::provenance_doc::{self, Document, DocumentKind, StatementFacts};
+use crate::domain::validation_record::{self, ValidatedRun, ValidationOutcome};
+use crate::domain::verify::report::{self, DocumentRecord, ValidationReport};
+use crate::domain::verify::{
+    self, Artifact, BuilderPolicy, IdentityPolicy, JudgedDocument, Policy, SignatureEvidence,
+    TagExpectation,
+};
+use crate::error::{Context, Failure, FailureReason, Result};
+use crate::inputs::validate::{self as validate_inputs, RekorLookup, ValidateInputs};
+use crate::inputs::RawInputs;
+
+pub mod sources;
+
+pub use sources::ProvenanceDocument;
+
+pub async fn run(
+    raw: &RawInputs,
+    env: &RunEnv,
+    actions: &mut Actions,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    // 1. Inputs and trust: bad ones fail before anything is read.
+    let inputs = ValidateInputs::from_raw(raw)?;
+    let anchors = trust_anchors(&inputs, &env.workspace)?;
+    let key = public_key(&inputs, &env.workspace)?;
+    let policy = policy(&inputs, env)?;
+
+    // 2. What to check, and the provenance to check it against.
+    let artifacts = artifacts(&inputs, &env.workspace, actions)?;
+    let documents = sources::gather(&inputs, &env.workspace, actions).await?;
+
+    // 3. Prove each document's signature, read its statement.
+    let (judged, records) = prove_documents(&documents, &inputs, key.as_ref(), &anchors).await;
+
+    // 4. Decide.
+    let checks = verify::build_checks(&policy);
+    let verdicts: Vec<_> = artifacts
+        .iter()
+        .map(|a| verify::judge_artifact(&checks, &judged, a))
+        .collect();
+    let problems: Vec<FailureReason> = records
+        .iter()
+        .filter_map(|r| r.problem)
+        .filter_map(|code| {
+            FailureReason::ALL
+                .iter()
+                .copied()
+                .find(|r| r.code() == code)
+        })
+        .collect();
+    let reasons = verify::failure_reasons(&verdicts, &problems);
+    let overrides = overrides_used(&inputs, &judged, &verdicts);
+    let validated_at = now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let report = ValidationReport::new(validated_at, records, verdicts, reasons, overrides);
+
+    // 5. Apply: report file, outputs, summary, manifest.
+    let result_path = write_report(&inputs, env, &report, now)?;
+    write_outputs(actions, &report, &result_path)?;
+    let _ = actions.append_summary(&report::render_summary(&report));
+    record_in_manifest(&inputs, env, &policy, &report, actions);
+
+    if report.verified {
+        actions.info(&format!(
+            "Validation passed: {} artifact(s) verified",
+            report.subjects_verified
+        ));
+        return Ok(());
+    }
+    let code = report.failure_reason.unwrap_or("provenance_not_found");
+    let reason = FailureReason::ALL
+        .iter()
+        .copied()
+        .find(|r| r.code() == code)
+        .unwrap_or(FailureReason::ProvenanceNotFound);
+    let message = failure_message(&report);
+    if !inputs.fail_on_error {
+        actions.warning(&format!(
+            "{code}: {message} (fail-on-error: false, the step passes)"
+        ));
+        set(actions, "failure-reason", code)?;
+        return Ok(());
+    }
+    Err(Failure::new(reason, message))
+}
+
+fn set(actions: &mut Actions, name: &str, value: &str) -> Result<()> {
+    actions.set_output(name, value).reason(
+        FailureReason::WriteFailed,
+        format!("writing output '{name}'"),
+    )
+}
+
+fn failure_message(report: &ValidationReport) -> String {
+    let failed: Vec<String> = report
+        .artifacts
+        .iter()
+        .filter(|a| !a.verified)
+        .take(5)
+        .map(|a| {
+            let check = a
+                .checks
+                .iter()
+                .find(|c| c.reason.is_some())
+                .map(|c| {
+                    format!(
+                        "{} check failed (expected {}, found {}): {}",
+                        c.check.as_str(),
+                        c.expected.as_deref().unwrap_or("-"),
+                        c.found.as_deref().unwrap_or("nothing"),
+                        c.detail.as_deref().unwrap_or("")
+                    )
+                })
+                .unwrap_or_else(|| "no provenance covers it".into());
+            format!("{}: {check}", a.name)
+        })
+        .collect();
+    let mut msg = format!(
+        "{} of {} artifact(s) verified; all failures: {}",
+        report.subjects_verified,
+        report.subjects_total,
+        report.failure_reasons.join(", ")
+    );
+    for f in failed {
+        msg.push_str("; ");
+        msg.push_str(&f);
+    }
+    if let Some(d) = report.documents.iter().find(|d| d.problem.is_some()) {
+        msg.push_str(&format!(
+            "; {} is unusable: {}",
+            d.origin,
+            d.detail.as_deref().unwrap_or("")
+        ));
+    }
+    msg
+}
+
+/// `trusted-root`, or the embedded public-good and GitHub roots (tried in that order).
+fn trust_anchors(inputs: &ValidateInputs, workspace: &Path) -> Result<Vec<TrustAnchor>> {
+    let invalid = |e: crate::adapters::sigstore::TrustedRootError| {
+        Failure::new(FailureReason::TrustedRootInvalid, e.to_string())
+    };
+    match &inputs.trusted_root {
+        Some(p) => Ok(vec![
+            TrustAnchor::from_file(&workspace.join(p)).map_err(invalid)?
+        ]),
+        None => Ok(vec![
+            TrustAnchor::embedded(SigstoreInstance::PublicGood).map_err(invalid)?,
+            TrustAnchor::embedded(SigstoreInstance::GitHub).map_err(invalid)?,
+        ]),
+    }
+}
+
+/// `public-key`: PEM text, or a workspace file holding it.
+fn public_key(inputs: &ValidateInputs, workspace: &Path) -> Result<Option<DerPublicKey>> {
+    let Some(value) = &inputs.public_key else {
+        return Ok(None);
+    };
+    let pem = if value.contains("-----BEGIN") {
+        value.clone()
+    } else {
+        std::fs::read_to_string(workspace.join(value)).map_err(|e| {
+            Failure::new(
+                FailureReason::InvalidInput,
+                format!("cannot read public-key file {value:?}: {e}"),
+            )
+        })?
+    };
+    DerPublicKey::from_pem(pem.trim()).map(Some).map_err(|e| {
+        Failure::new(
+            FailureReason::InvalidInput,
+            format!("input 'public-key' is not a PEM public key: {e}"),
+        )
+    })
+}
+
+/// The tag this run validates when `expected-tag` is not given: resolved as provenance mode
+/// does (release event, the `tag` input, then a tag ref).
+fn run_tag(inputs: &ValidateInputs, env: &RunEnv) -> Option<String> {
+    env.release_tag()
+        .or_else(|| inputs.tag.clone())
+        .or_else(|| env.ref_tag())
+}
+
+/// The domain policy: inputs, with the run's defaults filled in.
+fn policy(inputs: &ValidateInputs, env: &RunEnv) -> Result<Policy> {
+    let tag_pattern = inputs.expected_tag.clone().or_else(|| run_tag(inputs, env));
+    let tag = tag_pattern
+        .map(|p| {
+            Ok::<_, Failure>(TagExpectation {
+                matcher: validate_inputs::glob("expected-tag", &p)?,
+                pattern: p,
+            })
+        })
+        .transpose()?;
+    // The commit the tag points to, when the tag is exact and the workspace knows it.
+    let commit = inputs.expected_commit.clone().or_else(|| {
+        let t = tag.as_ref()?;
+        let exact = !t.pattern.contains(['*', '?', '[', '{']);
+        exact
+            .then(|| git::tag_commit(&env.workspace, &t.pattern))
+            .flatten()
+    });
+    Ok(Policy {
+        issuer: inputs.issuer.clone(),
+        source_repository: inputs.source_repository.clone().or_else(|| {
+            env.get("GITHUB_REPOSITORY")
+                .map(provenance_doc::normalize_repository)
+        }),
+        identity: IdentityPolicy {
+            signer_workflow: inputs.signer_workflow.clone(),
+            exact: inputs.certificate_identity.clone(),
+            regexp: inputs.certificate_identity_regexp.clone(),
+        },
+        deny_self_hosted_runners: inputs.deny_self_hosted_runners,
+        allow_predicate_v02: inputs.allow_predicate_v02,
+        allow_unsigned: inputs.allow_unsigned,
+        tag,
+        commit,
+        builder: BuilderPolicy {
+            exact: inputs.expected_builder_id.clone(),
+            regexp: inputs.builder_id_regexp.clone(),
+        },
+    })
+}
+
+/// The artifacts: `subject-path` / `subject-checksums` (as provenance mode reads them) and
+/// `subject-digest` lines (named by their digest).
+fn artifacts(
+    inputs: &ValidateInputs,
+    workspace: &Path,
+    actions: &Actions,
+) -> Result<Vec<Artifact>> {
+    let mut out: Vec<Artifact> = Vec::new();
+    if !inputs.subject_patterns.is_empty() || inputs.subject_checksums.is_some() {
+        let subjects = super::provenance::collect_subjects(
+            workspace,
+            &inputs.subject_patterns,
+            inputs.subject_checksums.as_ref(),
+            actions,
+        )?;
+        out.extend(subjects.into_iter().map(|s| Artifact {
+            name: s.name,
+            sha256: s.sha256,
+        }));
+    }
+    for hex in &inputs.subject_digests {
+        if !out.iter().any(|a| &a.sha256 == hex) {
+            out.push(Artifact {
+                name: format!("sha256:{hex}"),
+                sha256: hex.clone(),
+            });
+        }
+    }
+    Ok(out)
+}
+
+fn origin_of(doc: &ProvenanceDocument, d: &Document) -> String {
+    match d.line {
+        Some(l) => format!("{}:{l}", doc.origin),
+        None => doc.origin.clone(),
+    }
+}
+
+/// Parse and prove every document. Unusable ones become records with a problem code.
+async fn prove_documents(
+    documents: &[ProvenanceDocument],
+    inputs: &ValidateInputs,
+    key: Option<&DerPublicKey>,
+    anchors: &[TrustAnchor],
+) -> (Vec<JudgedDocument>, Vec<DocumentRecord>) {
+    let mut judged = Vec::new();
+    let mut records = Vec::new();
+    let malformed = |origin: String, kind: Option<&'static str>, detail: String| DocumentRecord {
+        origin,
+        kind,
+        problem: Some(FailureReason::MalformedProvenance.code()),
+        detail: Some(detail),
+    };
+    for doc in documents {
+        let parsed = match provenance_doc::parse_document(&doc.bytes) {
+            Ok(p) => p,
+            Err(e) => {
+                records.push(malformed(doc.origin.clone(), None, e.to_string()));
+                continue;
+            }
+        };
+        for d in parsed {
+            let origin = origin_of(doc, &d);
+            let kind = Some(d.kind.as_str());
+            match prove_one(&d, inputs, key, anchors).await {
+                Ok((statement, signature)) => {
+                    records.push(DocumentRecord {
+                        origin: origin.clone(),
+                        kind,
+                        problem: None,
+                        detail: None,
+                    });
+                    judged.push(JudgedDocument {
+                        origin,
+                        statement,
+                        signature,
+                    });
+                }
+                Err(detail) => records.push(malformed(origin, kind, detail)),
+            }
+        }
+    }
+    (judged, records)
+}
+
+/// One document's statement and signature evidence; `Err` means malformed (not forged).
+async fn prove_one(
+    d: &Document,
+    inputs: &ValidateInputs,
+    key: Option<&DerPublicKey>,
+    anchors: &[TrustAnchor],
+) -> std::result::Result<(StatementFacts, SignatureEvidence), String> {
+    let read = |bytes: &[u8]| provenance_doc::read_statement(bytes).map_err(|e| e.to_string());
+    match d.kind {
+        DocumentKind::Statement => Ok((read(d.json.as_bytes())?, SignatureEvidence::Unsigned)),
+        DocumentKind::Bundle => match prove::verify_provenance_bundle(
+            &d.json,
+            key,
+            anchors,
+            prove::LogRequirement::TrustRootDecides,
+        ) {
+            Ok(proven) => Ok((
+                read(&proven.statement)?,
+                SignatureEvidence::Verified(proven.signer),
+            )),
+            Err(ProvenanceError::Malformed(e)) => Err(e),
+            Err(e) => {
+                // The claims of an unproven statement are shown for diagnosis only.
+                let statement = prove::unverified_bundle_payload(&d.json)
+                    .and_then(|p| provenance_doc::read_statement(&p).ok())
+                    .unwrap_or_default();
+                Ok((statement, failed_evidence(e)))
+            }
+        },
+        DocumentKind::DsseEnvelope => {
+            let env = provenance_doc::parse_envelope(&d.json).map_err(|e| e.to_string())?;
+            let evidence = match &inputs.rekor {
+                RekorLookup::Offline => prove::check_legacy_envelope_offline(&env)
+                    .map(SignatureEvidence::Verified)
+                    .unwrap_or_else(failed_evidence),
+                RekorLookup::Online(url) => {
+                    rekor_lookup::verify_envelope_online(url, &env, anchors)
+                        .await
+                        .map(|p| SignatureEvidence::Verified(p.signer))
+                        .unwrap_or_else(failed_evidence)
+                }
+            };
+            // A forged payload that is not even a statement is reported as forged, not malformed.
+            let statement = match (read(&env.payload), &evidence) {
+                (Ok(st), _) => st,
+                (Err(_), SignatureEvidence::Failed { reason, .. })
+                    if *reason == FailureReason::SignatureInvalid =>
+                {
+                    StatementFacts::default()
+                }
+                (Err(e), _) => return Err(e),
+            };
+            Ok((statement, evidence))
+        }
+    }
+}
+
+fn failed_evidence(e: ProvenanceError) -> SignatureEvidence {
+    match e {
+        ProvenanceError::NoLogProof { detail, claimed } => SignatureEvidence::Failed {
+            reason: FailureReason::LogProofMissing,
+            detail,
+            claimed: claimed.map(|c| *c),
+        },
+        other => SignatureEvidence::Failed {
+            reason: FailureReason::SignatureInvalid,
+            detail: other.to_string(),
+            claimed: None,
+        },
+    }
+}
+
+/// The governance overrides a verified artifact actually relied on.
+fn overrides_used(
+    inputs: &ValidateInputs,
+    judged: &[JudgedDocument],
+    verdicts: &[verify::ArtifactVerdict],
+) -> Vec<&'static str> {
+    let used = |pred: &dyn Fn(&JudgedDocument) -> bool| {
+        verdicts.iter().filter(|v| v.verified).any(|v| {
+            judged
+                .iter()
+                .any(|j| Some(&j.origin) == v.provenance.as_ref() && pred(j))
+        })
+    };
+    let mut out = Vec::new();
+    if inputs.allow_predicate_v02
+        && used(&|j| j.statement.predicate_type == provenance_doc::SLSA_V02)
+    {
+        out.push("allow-predicate-v02");
+    }
+    if inputs.allow_unsigned && used(&|j| j.signature == SignatureEvidence::Unsigned) {
+        out.push("allow-unsigned");
+    }
+    out
+}
+
+fn write_report(
+    inputs: &ValidateInputs,
+    env: &RunEnv,
+    report: &ValidationReport,
+    now: DateTime<Utc>,
+) -> Result<PathBuf> {
+    let rel = inputs.result_path.clone().unwrap_or_else(|| {
+        let run = env.get("GITHUB_RUN_ID").unwrap_or("local");
+        inputs
+            .reports_dir
+            .join(now.format("%Y-%m-%d").to_string())
+            .join(format!("validate_run_{run}.json"))
+    });
+    files::write_atomic(
+        &env.workspace.join(&rel),
+        report.to_json().as_bytes(),
+        files::Owner::of(&env.workspace).ok(),
+    )
+    .reason(
+        FailureReason::WriteFailed,
+        format!("writing the validation report {}", rel.display()),
+    )?;
+    Ok(rel)
+}
+
+fn write_outputs(actions: &mut Actions, report: &ValidationReport, result: &Path) -> Result<()> {
+    let head = report.headline();
+    let field =
+        |f: fn(&verify::ArtifactVerdict) -> Option<String>| head.and_then(f).unwrap_or_default();
+    set(
+        actions,
+        "verified",
+        if report.verified { "true" } else { "false" },
+    )?;
+    set(
+        actions,
+        "predicate-type",
+        &field(|a| a.predicate_type.clone()),
+    )?;
+    set(actions, "builder-id", &field(|a| a.builder_id.clone()))?;
+    set(actions, "tag", &field(|a| a.tag.clone()))?;
+    set(actions, "commit", &field(|a| a.commit.clone()))?;
+    set(
+        actions,
+        "signer-identity",
+        &field(|a| a.signer_identity.clone()),
+    )?;
+    set(
+        actions,
+        "subjects-verified",
+        &report.subjects_verified.to_string(),
+    )?;
+    set(actions, "governance-overrides", &report.overrides.join(","))?;
+    set(
+        actions,
+        "result-path",
+        &super::provenance::rel_string(result),
+    )
+}
+
+/// Record the outcome on the validated run's manifest entry (the `run-id` input's, else the
+/// latest for the tag), in the workspace's audit trail. Best effort: a warning on failure.
+fn record_in_manifest(
+    inputs: &ValidateInputs,
+    env: &RunEnv,
+    policy: &Policy,
+    report: &ValidationReport,
+    actions: &Actions,
+) {
+    let run = match (&inputs.source, &policy.tag) {
+        (crate::inputs::validate::ProvenanceSource::RunArtifact { run_id, .. }, _) => {
+            ValidatedRun::RunId(*run_id)
+        }
+        (_, Some(t)) => ValidatedRun::Tag(&t.pattern),
+        _ => return,
+    };
+    let status = match (
+        report.verified,
+        report.overrides.contains(&"allow-unsigned"),
+    ) {
+        (true, true) => "unsigned",
+        (true, false) => "passed",
+        (false, _) => "failed",
+    };
+    let outcome = ValidationOutcome {
+        status,
+        validated_at: &report.validated_at,
+        failure_reason: report.failure_reason,
+    };
+    let dir = env.workspace.join(&inputs.reports_dir);
+    let mut days: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .map(|rd| rd.filter_map(|e| e.ok().map(|e| e.path())).collect())
+        .unwrap_or_default();
+    days.sort();
+    for day in days.iter().rev() {
+        let path = day.join("manifest.json");
+        let Ok(text) = std::fs::read_to_string(&path) else {
+            continue;
+        };
+        let Ok(mut manifest) = Manifest::parse(&text) else {
+            actions.warning(&format!(
+                "{} cannot be read; the validation is not recorded in it",
+                path.display()
+            ));
+            continue;
+        };
+        if validation_record::record_validation(&mut manifest, &run, &outcome) {
+            match files::write_atomic(
+                &path,
+                manifest.render().as_bytes(),
+                files::Owner::of(&env.workspace).ok(),
+            ) {
+                Ok(()) => actions.info(&format!("Recorded the validation in {}", path.display())),
+                Err(e) => actions.warning(&format!("could not update {}: {e}", path.display())),
+            }
+            return;
+        }
+    }
+    actions.debug("no manifest entry for the validated run: nothing recorded");
+}
