@@ -59,6 +59,12 @@ pub enum FailureReason {
     ReleaseNotesFailed,
     /// Any other GitHub API failure.
     GithubApiFailed,
+    /// An audit manifest does not parse, breaks the schema, or its days/entries are duplicated
+    /// or out of order: the audit trail was edited by hand or tampered with.
+    ManifestTampered,
+    /// `mode: report` with `source: supabase`: the PostgREST query failed or answered rows we
+    /// cannot read.
+    SupabaseQueryFailed,
 }
 
 impl FailureReason {
@@ -89,6 +95,8 @@ impl FailureReason {
         Self::ReleaseAssetFailed,
         Self::ReleaseNotesFailed,
         Self::GithubApiFailed,
+        Self::ManifestTampered,
+        Self::SupabaseQueryFailed,
     ];
 
     pub fn code(self) -> &'static str {
@@ -118,6 +126,8 @@ impl FailureReason {
             Self::ReleaseAssetFailed => "release_asset_failed",
             Self::ReleaseNotesFailed => "release_notes_failed",
             Self::GithubApiFailed => "github_api_failed",
+            Self::ManifestTampered => "manifest_tampered",
+            Self::SupabaseQueryFailed => "supabase_query_failed",
         }
     }
 }

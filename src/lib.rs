@@ -59,10 +59,19 @@ pub fn run(
                 .map_err(|e| Failure::new(FailureReason::WriteFailed, e.to_string()))?;
             rt.block_on(modes::provenance::run(&raw, &env, actions, started_on))
         }
-        Mode::Validate | Mode::Notify | Mode::Recover | Mode::Report => Err(Failure::new(
+        Mode::Report => {
+            let env = RunEnv::from_vars(vars, cwd)?;
+            let rt = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()
+                .map_err(|e| Failure::new(FailureReason::WriteFailed, e.to_string()))?;
+            rt.block_on(modes::report::run(&raw, &env, actions, started_on))
+        }
+        Mode::Validate | Mode::Notify | Mode::Recover => Err(Failure::new(
             FailureReason::ModeNotImplemented,
             format!(
-                "mode '{}' is not implemented yet; this version implements: provenance",
+                "mode '{}' is not implemented yet; this version implements: provenance, report",
                 raw.mode.as_deref().unwrap_or_default()
             ),
         )),

@@ -5,8 +5,10 @@
 //! needs the world, it belongs in `adapters/` and hands the domain its answer.
 
 pub mod checksums;
+pub mod kpi;
 pub mod manifest;
 pub mod release_notes;
+pub mod render;
 pub mod retry;
 pub mod signing;
 pub mod statement;

@@ -32,6 +32,14 @@ pub const KNOWN_INPUTS: &[&str] = &[
     "attest",
     "upload-release-asset",
     "release-notes",
+    "repositories",
+    "source",
+    "badge-label",
+    "dashboard-path",
+    "audit-branch",
+    "cache-dir",
+    "supabase-url",
+    "supabase-key",
 ];
 
 /// The modes of the interface, built or not.
@@ -57,6 +65,14 @@ pub struct RawInputs {
     pub attest: Option<String>,
     pub upload_release_asset: Option<String>,
     pub release_notes: Option<String>,
+    pub repositories: Option<String>,
+    pub source: Option<String>,
+    pub badge_label: Option<String>,
+    pub dashboard_path: Option<String>,
+    pub audit_branch: Option<String>,
+    pub cache_dir: Option<String>,
+    pub supabase_url: Option<String>,
+    pub supabase_key: Option<String>,
     /// Input names we do not know (warned about, like the runner does).
     #[serde(skip)]
     pub unknown: Vec<String>,
@@ -191,8 +207,10 @@ pub fn parse_mode(value: Option<&str>) -> Result<Mode> {
 }
 
 pub mod provenance;
+pub mod report;
 
 pub use provenance::{ProvenanceInputs, SignMode};
+pub use report::{ReportInputs, ReportSource, Repositories};
 
 #[cfg(test)]
 mod tests {

@@ -5,3 +5,4 @@
 //! typed [`Failure`](crate::error::Failure) to `main`.
 
 pub mod provenance;
+pub mod report;

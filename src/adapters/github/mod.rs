@@ -1,6 +1,7 @@
 //! GitHub's REST API: the client core (transport, retries, errors), one file per resource.
 //!
-//! Resources: [`releases`] (releases, assets, notes), [`attestations`] (the attestations API).
+//! Resources: [`releases`] (releases, assets, notes), [`attestations`] (the attestations API),
+//! [`repos`] (repository listings), [`git_trees`] (Git Database trees and blobs, conditional GETs).
 //!
 //! `octocrab` is the HTTP transport (its retry layer is deliberately not compiled in); this
 //! module builds every request itself, applies the retry policy of `domain::retry`, and turns
@@ -158,7 +159,9 @@ impl fmt::Display for ApiError {
 pub type ApiResult<T> = std::result::Result<T, ApiError>;
 
 pub mod attestations;
+pub mod git_trees;
 pub mod releases;
+pub mod repos;
 
 pub use attestations::StoredAttestation;
 pub use releases::{Asset, Release};
@@ -221,6 +224,9 @@ struct Request {
     body: Body,
     /// `POST /repos/o/r/attestations`: for log lines (no query, no host).
     label: String,
+    /// A conditional GET: the ETag of the answer we hold (GitHub answers 304, which does not
+    /// count against the rate limit).
+    if_none_match: Option<String>,
 }
 
 /// The result of a call that may have been confirmed by a check instead of an answer.
@@ -285,6 +291,7 @@ impl<'a> GitHub<'a> {
             method,
             url: format!("{}{route}", self.api_url),
             body,
+            if_none_match: None,
         }
     }
 
@@ -296,6 +303,9 @@ impl<'a> GitHub<'a> {
             .header(ACCEPT, "application/vnd.github+json")
             .header("X-GitHub-Api-Version", API_VERSION)
             .header(AUTHORIZATION, self.auth.clone());
+        if let Some(etag) = &req.if_none_match {
+            builder = builder.header(http::header::IF_NONE_MATCH, etag.as_str());
+        }
         let body: octocrab::OctoBody = match &req.body {
             Body::None => octocrab::OctoBody::empty(),
             Body::Json(s) => {
