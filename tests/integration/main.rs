@@ -4,4 +4,5 @@ mod common;
 mod conformance;
 mod provenance;
 mod publish;
+mod report;
 mod signing;
