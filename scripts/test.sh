@@ -20,6 +20,7 @@ passed=$(sed -n 's/^test result: .* \([0-9][0-9]*\) passed; \([0-9][0-9]*\) fail
 failed=$(sed -n 's/^test result: .* \([0-9][0-9]*\) passed; \([0-9][0-9]*\) failed.*/\2/p' "$log" | awk '{s+=$1} END {print s+0}')
 if [ "$status" -eq 0 ]; then
   cargo bench --locked --bench hashing -- --quick
+  cargo bench --locked --bench report -- --quick
 fi
 echo "tests: ${passed} passed, ${failed} failed"
 exit "$status"

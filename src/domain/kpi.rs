@@ -183,7 +183,7 @@ impl Span {
         let count = ms.len() as u64;
         Self {
             count,
-            mean_ms: (count > 0).then(|| ms.iter().sum::<u64>() / count),
+            mean_ms: mean(ms),
             max_ms: ms.iter().copied().max(),
         }
     }
@@ -315,6 +315,12 @@ pub fn runs_of<'a>(repo: &'a str, days: &'a [DayManifest]) -> Vec<Run<'a>> {
         .collect()
 }
 
+/// The mean, summed wide so no manifest value can overflow it.
+fn mean(values: &[u64]) -> Option<u64> {
+    let sum: u128 = values.iter().map(|v| u128::from(*v)).sum();
+    (!values.is_empty()).then(|| (sum / values.len() as u128) as u64)
+}
+
 /// Nearest-rank percentile of unsorted values.
 pub fn percentile(values: &mut [u64], p: f64) -> Option<u64> {
     if values.is_empty() {
@@ -377,8 +383,7 @@ pub fn aggregate(runs: &[Run<'_>], days: u64, day_sizes: impl Iterator<Item = u6
     }
     k.issues_opened = issues.len() as u64;
     k.timed_runs = durations.len() as u64;
-    k.mean_duration_ms =
-        (!durations.is_empty()).then(|| durations.iter().sum::<u64>() / durations.len() as u64);
+    k.mean_duration_ms = mean(&durations);
     k.p95_duration_ms = percentile(&mut durations, 95.0);
 
     let timelines = timelines(runs);
@@ -867,6 +872,7 @@ mod tests {
         assert_eq!(k.entries_per_day(), Some(10.0));
         assert_eq!(percentile(&mut [5, 1, 3], 95.0), Some(5));
         assert_eq!(percentile(&mut [7], 50.0), Some(7));
+        assert_eq!(mean(&[u64::MAX, u64::MAX]), Some(u64::MAX), "no overflow");
     }
 
     #[test]

@@ -4,5 +4,6 @@ mod common;
 mod conformance;
 mod provenance;
 mod publish;
+mod render;
 mod report;
 mod signing;

@@ -198,7 +198,10 @@ async fn report_from_supabase_reads_slsa_runs_with_the_key_in_headers() {
         .lines()
         .filter(|l| l.contains("sb_secret_key_123") && !l.starts_with("::add-mask::"))
         .collect();
-    assert!(leaks.is_empty(), "the key is masked, never printed: {leaks:?}");
+    assert!(
+        leaks.is_empty(),
+        "the key is masked, never printed: {leaks:?}"
+    );
     let reqs = server.received_requests().await.unwrap_or_default();
     assert_eq!(reqs.len(), 1, "one short page");
     let r = &reqs[0];
@@ -381,7 +384,9 @@ async fn organisation_report_of_50_repositories_costs_fewer_requests_when_repeat
     first.assert_success();
     let reqs = server.received_requests().await.unwrap_or_default();
     // 1 listing + 50 trees (one 404) + 1 rate-limited retry + every manifest blob.
+    assert_eq!(blobs, 97);
     assert_eq!(reqs.len(), 1 + REPOS + 1 + blobs, "first run");
+    eprintln!("organisation of {REPOS}: first run {} requests", reqs.len());
     assert!(reqs
         .iter()
         .all(|r| r.headers.get("if-none-match").is_none()));
@@ -410,6 +415,10 @@ async fn organisation_report_of_50_repositories_costs_fewer_requests_when_repeat
     let all = server.received_requests().await.unwrap_or_default();
     let repeat = &all[reqs.len()..];
     assert_eq!(repeat.len(), 1 + REPOS, "second run: listing + trees only");
+    eprintln!(
+        "organisation of {REPOS}: repeated run {} requests",
+        repeat.len()
+    );
     assert!(repeat.iter().all(|r| !r.url.path().contains("/git/blobs/")));
     let conditional = repeat
         .iter()
