@@ -21,6 +21,8 @@ missing=()
 [ -x /usr/bin/chromium ] || missing+=(chromium)
 command -v jq >/dev/null || missing+=(jq)
 [ -x /usr/bin/time ] || missing+=(time)
+# Only for a readable screenshot (the dashboard's status column uses emoji).
+[ -f /usr/share/fonts/truetype/noto/NotoColorEmoji.ttf ] || missing+=(fonts-noto-color-emoji)
 if [ "${#missing[@]}" -gt 0 ]; then
   if [ "$(id -u)" -eq 0 ]; then apt_get=(apt-get); else apt_get=(sudo apt-get); fi
   "${apt_get[@]}" update -q

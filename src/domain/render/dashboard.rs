@@ -245,48 +245,62 @@ fn repositories(o: &mut String, r: &Report) {
 
 fn weekly(o: &mut String, r: &Report) {
     let _ = writeln!(o, "## Weekly (last {} weeks)\n", r.weekly.len());
-    let labels: Vec<String> = r
+    let label = |w: &&crate::domain::kpi::Week| format!("\"{}\"", w.start.format("%m-%d"));
+    // Weeks without a value are left out of a chart rather than drawn as 0 (a false dip).
+    let rated: Vec<_> = r
         .weekly
         .iter()
-        .map(|w| format!("\"{}\"", w.start.format("%m-%d")))
+        .filter(|w| w.success_rate.value().is_some())
         .collect();
-    let rates: Vec<String> = r
+    let timed: Vec<_> = r
         .weekly
         .iter()
-        .map(|w| format!("{:.1}", w.success_rate.value().unwrap_or(0.0) * 100.0))
+        .filter(|w| w.p95_duration_ms.is_some())
         .collect();
-    let p95s: Vec<String> = r
-        .weekly
-        .iter()
-        .map(|w| format!("{:.1}", w.p95_duration_ms.unwrap_or(0) as f64 / 1000.0))
-        .collect();
-    let max_p95 = r
-        .weekly
-        .iter()
-        .filter_map(|w| w.p95_duration_ms)
-        .max()
-        .unwrap_or(0)
-        .max(r.targets.p95_duration_ms) as f64
-        / 1000.0;
-    let _ = writeln!(
-        o,
-        "```mermaid\nxychart-beta\n    title \"Weekly success rate (%)\"\n    x-axis [{}]\n    \
-         y-axis \"Success rate (%)\" 0 --> 100\n    line [{}]\n```\n",
-        labels.join(", "),
-        rates.join(", ")
-    );
-    let _ = writeln!(
-        o,
-        "```mermaid\nxychart-beta\n    title \"Weekly p95 run time (s)\"\n    x-axis [{}]\n    \
-         y-axis \"p95 run time (s)\" 0 --> {}\n    bar [{}]\n```\n",
-        labels.join(", "),
-        max_p95.ceil(),
-        p95s.join(", ")
-    );
-    let _ = writeln!(
-        o,
-        "Weeks without runs plot as 0; the table is the reference.\n"
-    );
+    if !rated.is_empty() {
+        let labels: Vec<String> = rated.iter().map(label).collect();
+        let values: Vec<String> = rated
+            .iter()
+            .map(|w| format!("{:.1}", w.success_rate.value().unwrap_or(0.0) * 100.0))
+            .collect();
+        let _ = writeln!(
+            o,
+            "```mermaid\nxychart-beta\n    title \"Weekly success rate (%)\"\n    x-axis [{}]\n    \
+             y-axis \"Success rate (%)\" 0 --> 100\n    line [{}]\n```\n",
+            labels.join(", "),
+            values.join(", ")
+        );
+    }
+    if !timed.is_empty() {
+        let labels: Vec<String> = timed.iter().map(label).collect();
+        let values: Vec<String> = timed
+            .iter()
+            .map(|w| format!("{:.1}", w.p95_duration_ms.unwrap_or(0) as f64 / 1000.0))
+            .collect();
+        let top = timed
+            .iter()
+            .filter_map(|w| w.p95_duration_ms)
+            .max()
+            .unwrap_or(0)
+            .max(r.targets.p95_duration_ms) as f64
+            / 1000.0;
+        let _ = writeln!(
+            o,
+            "```mermaid\nxychart-beta\n    title \"Weekly p95 run time (s)\"\n    x-axis [{}]\n    \
+             y-axis \"p95 run time (s)\" 0 --> {}\n    bar [{}]\n```\n",
+            labels.join(", "),
+            top.ceil(),
+            values.join(", ")
+        );
+    }
+    if rated.is_empty() && timed.is_empty() {
+        let _ = writeln!(o, "No runs in these weeks: nothing to chart.\n");
+    } else if rated.len() < r.weekly.len() || timed.len() < r.weekly.len() {
+        let _ = writeln!(
+            o,
+            "Weeks without runs are left out of the charts; the table lists every week.\n"
+        );
+    }
     let _ = writeln!(
         o,
         "| Week of | Runs | Failures | Success rate | p95 run time |\n| --- | --- | --- | --- | --- |"
@@ -471,6 +485,22 @@ mod tests {
             &Targets::default(),
         );
         insta::assert_snapshot!("dashboard_organisation", render(&r, &ctx()));
+    }
+
+    #[test]
+    fn an_empty_history_draws_no_chart_and_says_so() {
+        let r = build(&[], now(), &Targets::default());
+        let md = render(&r, &ctx());
+        assert!(
+            !md.contains("```mermaid"),
+            "xychart-beta cannot draw zero points"
+        );
+        assert!(md.contains("nothing to chart"));
+        assert!(md.contains("No failures recorded."));
+        assert!(
+            md.contains("| Success rate | n/a | 100% | ➖ no data |"),
+            "{md}"
+        );
     }
 
     #[test]
