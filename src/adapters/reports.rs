@@ -9,10 +9,10 @@ use rayon::prelude::*;
 use super::files::{sha256_bytes, write_atomic};
 use super::github::git_trees::ResponseCache;
 
-/// Every `<reports_dir>/<day>/manifest.json`, as `(day, text)` sorted by day. Any directory
+/// Every `<reports_dir>/<day>/manifest.json`, as `(day, bytes)` sorted by day. Any directory
 /// holding a `manifest.json` is returned (a malformed name is the integrity check's to refuse).
 /// A missing reports directory is an empty history. Files are read in parallel.
-pub fn read_days(reports_dir: &Path) -> io::Result<Vec<(String, String)>> {
+pub fn read_days(reports_dir: &Path) -> io::Result<Vec<(String, Vec<u8>)>> {
     let entries = match std::fs::read_dir(reports_dir) {
         Ok(e) => e,
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
@@ -32,8 +32,8 @@ pub fn read_days(reports_dir: &Path) -> io::Result<Vec<(String, String)>> {
     days.sort();
     days.into_par_iter()
         .map(|(day, file)| {
-            std::fs::read_to_string(&file)
-                .map(|text| (day, text))
+            std::fs::read(&file)
+                .map(|bytes| (day, bytes))
                 .map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", file.display())))
         })
         .collect()

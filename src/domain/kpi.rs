@@ -51,6 +51,18 @@ impl DayManifest {
         }
     }
 
+    /// From the file's bytes: text that is not UTF-8 is a day that does not parse.
+    pub fn from_bytes(date: impl Into<String>, bytes: Vec<u8>) -> Self {
+        match String::from_utf8(bytes) {
+            Ok(text) => Self::parse(date, text),
+            Err(_) => Self {
+                date: date.into(),
+                raw: String::new(),
+                parsed: Err("the file is not UTF-8 text".into()),
+            },
+        }
+    }
+
     /// A day assembled from rows of another store (no file bytes).
     pub fn from_manifest(date: impl Into<String>, manifest: Manifest) -> Self {
         Self {
@@ -76,7 +88,8 @@ impl fmt::Display for Tampered {
 }
 
 /// The integrity check of a repository's history, as ONE call: every day parses and follows
-/// the schema, days are valid dates in strictly increasing order, and within a day the entries
+/// the schema and has entries, days are valid dates in strictly increasing order, and within a
+/// day the entries
 /// are unique by `tag` + `run_id` and in the merge policy's order (what `manifest::merge` always
 /// writes). The audit-trail chain check (hash of the previous day) slots in here.
 pub fn check_integrity(days: &[DayManifest]) -> Result<(), Tampered> {
@@ -102,6 +115,10 @@ pub fn check_integrity(days: &[DayManifest]) -> Result<(), Tampered> {
             .map_err(|e| bad(format!("manifest.json does not parse: {e}")))?;
         if manifest.schema_version == 0 {
             return Err(bad("schema_version 0 is not a manifest version".into()));
+        }
+        // A run creates the day's file with its entry; an empty day was emptied afterwards.
+        if manifest.entries.is_empty() {
+            return Err(bad("manifest.json has no entries (emptied?)".into()));
         }
         for pair in manifest.entries.windows(2) {
             let (a, b) = (&pair[0], &pair[1]);
@@ -965,6 +982,14 @@ mod tests {
         );
         let t = check_integrity(&[good.clone(), swapped]).expect_err("order");
         assert!(t.detail.contains("out of order"), "{t}");
+
+        let emptied = DayManifest::parse("2026-11-19", String::new());
+        let t = check_integrity(&[good.clone(), emptied]).expect_err("emptied");
+        assert!(t.detail.contains("no entries"), "{t}");
+
+        let binary = DayManifest::from_bytes("2026-11-20", vec![0xff, 0xfe, b'{']);
+        let t = check_integrity(&[good.clone(), binary]).expect_err("not text");
+        assert!(t.detail.contains("UTF-8"), "{t}");
 
         let t = check_integrity(&[good.clone(), good.clone()]).expect_err("same day twice");
         assert!(t.detail.contains("duplicated or out of order"), "{t}");

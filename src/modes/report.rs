@@ -138,7 +138,7 @@ fn workspace_history(inputs: &ReportInputs, env: &RunEnv) -> Result<RepoHistory>
     )?;
     let days: Vec<DayManifest> = texts
         .into_par_iter()
-        .map(|(day, text)| DayManifest::parse(day, text))
+        .map(|(day, bytes)| DayManifest::from_bytes(day, bytes))
         .collect();
     Ok(RepoHistory {
         repo: env

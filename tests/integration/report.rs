@@ -150,6 +150,18 @@ fn report_refuses_a_manifest_that_does_not_parse() {
 }
 
 #[test]
+fn report_refuses_an_emptied_day() {
+    // Scenario: a failing day's entries are deleted to hide a failure; an empty file (which
+    // `mode: provenance` never writes) must not read as "no runs that day".
+    let ws = Workspace::new();
+    write_history(&ws);
+    ws.write("docs/reports/2026-11-10/manifest.json", "");
+    let out = report(&ws).run();
+    out.assert_failure("manifest_tampered");
+    assert!(out.stdout.contains("no entries"), "{}", out.stdout);
+}
+
+#[test]
 fn report_of_an_empty_history_says_no_runs() {
     let ws = Workspace::new();
     let out = report(&ws).run();

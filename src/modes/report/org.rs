@@ -121,10 +121,7 @@ async fn days_of(
             continue;
         };
         let bytes = gh.blob(repo, &entry.sha, cache).await.map_err(unreadable)?;
-        days.push(DayManifest::parse(
-            day,
-            String::from_utf8_lossy(&bytes).into_owned(),
-        ));
+        days.push(DayManifest::from_bytes(day, bytes));
     }
     days.sort_by(|a, b| a.date.cmp(&b.date));
     Ok(days)
