@@ -59,8 +59,8 @@ pub enum FailureReason {
     ReleaseNotesFailed,
     /// Any other GitHub API failure.
     GithubApiFailed,
-    /// An audit manifest does not parse, breaks the schema, is empty, or its days/entries are duplicated
-    /// or out of order: the audit trail was edited by hand or tampered with.
+    /// An audit manifest does not parse, breaks the schema, is empty, or its days/entries are
+    /// duplicated or out of order: the audit trail was edited by hand or tampered with.
     ManifestTampered,
     /// `mode: report` with `source: supabase`: the PostgREST query failed or answered rows we
     /// cannot read.
