@@ -476,3 +476,68 @@ fn bad_repositories_input_is_invalid_input() {
         .run()
         .assert_failure("invalid_input");
 }
+
+#[tokio::test]
+async fn user_wildcard_and_named_repositories_find_their_audit_branch() {
+    // `alice` is a user, not an organisation (/orgs/alice/repos is 404); `octo/solo` is named,
+    // so its default branch (`trunk`) comes from GET /repos/octo/solo.
+    let text = manifest(vec![entry(
+        1,
+        "v1",
+        "success",
+        "2026-11-16T09:00:00Z",
+        1_000,
+    )]);
+    let sha = git_blob_sha(text.as_bytes());
+    let blob = json!({"encoding": "base64",
+        "content": base64::engine::general_purpose::STANDARD.encode(text.as_bytes())})
+    .to_string();
+    let tree = json!({"truncated": false, "tree": [
+        {"path": "docs/reports/2026-11-16/manifest.json", "type": "blob", "sha": sha}]})
+    .to_string();
+    let mut routes = BTreeMap::new();
+    routes.insert(
+        "/api/v3/users/alice/repos?per_page=100&page=1".to_string(),
+        json!([{"full_name": "alice/tool", "default_branch": "main"}]).to_string(),
+    );
+    routes.insert(
+        "/api/v3/repos/octo/solo".into(),
+        json!({"full_name": "octo/solo", "default_branch": "trunk"}).to_string(),
+    );
+    for (repo, branch) in [("alice/tool", "main"), ("octo/solo", "trunk")] {
+        routes.insert(
+            format!("/api/v3/repos/{repo}/git/trees/{branch}?recursive=1"),
+            tree.clone(),
+        );
+        routes.insert(
+            format!("/api/v3/repos/{repo}/git/blobs/{sha}"),
+            blob.clone(),
+        );
+    }
+    let server = MockServer::start().await;
+    Mock::given(any())
+        .respond_with(FakeGitHub {
+            routes,
+            rate_limited_once: "/never".into(),
+            limited: AtomicUsize::new(0),
+        })
+        .mount(&server)
+        .await;
+    let ws = Workspace::new();
+    let out = org_report(&ws, &server)
+        .input("repositories", "alice/*\nocto/solo")
+        .run();
+    out.assert_success();
+    assert_eq!(out.out("runs"), Some("2"));
+    let md = ws.read("docs/reports/v_ops_slsa_status.md");
+    assert!(md.contains("2 of 2 read"), "{md}");
+    let paths: Vec<String> = server
+        .received_requests()
+        .await
+        .unwrap_or_default()
+        .iter()
+        .map(|r| r.url.path().to_string())
+        .collect();
+    assert!(paths.contains(&"/api/v3/orgs/alice/repos".to_string()));
+    assert!(paths.contains(&"/api/v3/repos/octo/solo/git/trees/trunk".to_string()));
+}
