@@ -4,6 +4,8 @@
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use base64::Engine;
 use serde_json::{json, Value};
@@ -266,10 +268,31 @@ struct FakeGitHub {
     /// A tree listing answered 429 once (a rate limit), to check we wait and retry.
     rate_limited_once: String,
     limited: AtomicUsize,
+    /// Tree listings answer after this delay, and their arrival times are kept, to measure
+    /// how many are in flight at once.
+    tree_delay: Option<Duration>,
+    tree_arrivals: Arc<Mutex<Vec<Instant>>>,
 }
 
 impl Respond for FakeGitHub {
     fn respond(&self, req: &Request) -> ResponseTemplate {
+        let tree = req.url.path().contains("/git/trees/");
+        if tree {
+            self.tree_arrivals
+                .lock()
+                .expect("lock")
+                .push(Instant::now());
+        }
+        let answer = self.answer(req);
+        match (tree, self.tree_delay) {
+            (true, Some(d)) => answer.set_delay(d),
+            _ => answer,
+        }
+    }
+}
+
+impl FakeGitHub {
+    fn answer(&self, req: &Request) -> ResponseTemplate {
         let route = match req.url.query() {
             Some(q) => format!("{}?{q}", req.url.path()),
             None => req.url.path().to_string(),
@@ -372,6 +395,8 @@ async fn fake_github(tamper: bool) -> (MockServer, usize) {
             routes,
             rate_limited_once: "/api/v3/repos/octo/repo-07/git/trees/".into(),
             limited: AtomicUsize::new(0),
+            tree_delay: None,
+            tree_arrivals: Arc::default(),
         })
         .mount(&server)
         .await;
@@ -520,6 +545,8 @@ async fn user_wildcard_and_named_repositories_find_their_audit_branch() {
             routes,
             rate_limited_once: "/never".into(),
             limited: AtomicUsize::new(0),
+            tree_delay: None,
+            tree_arrivals: Arc::default(),
         })
         .mount(&server)
         .await;
@@ -540,4 +567,35 @@ async fn user_wildcard_and_named_repositories_find_their_audit_branch() {
         .collect();
     assert!(paths.contains(&"/api/v3/orgs/alice/repos".to_string()));
     assert!(paths.contains(&"/api/v3/repos/octo/solo/git/trees/trunk".to_string()));
+}
+
+#[tokio::test]
+async fn organisation_report_reads_at_most_8_repositories_at_once() {
+    // Each tree listing takes 100 ms to answer: listings that arrive within 100 ms of each
+    // other were in flight together, so the largest such group bounds the concurrency from below.
+    let server = MockServer::start().await;
+    let (routes, _) = organisation(false);
+    let arrivals: Arc<Mutex<Vec<Instant>>> = Arc::default();
+    Mock::given(any())
+        .respond_with(FakeGitHub {
+            routes,
+            rate_limited_once: "/never".into(),
+            limited: AtomicUsize::new(0),
+            tree_delay: Some(Duration::from_millis(100)),
+            tree_arrivals: arrivals.clone(),
+        })
+        .mount(&server)
+        .await;
+    let ws = Workspace::new();
+    org_report(&ws, &server).run().assert_success();
+    let mut t = arrivals.lock().expect("lock").clone();
+    t.sort();
+    assert_eq!(t.len(), REPOS);
+    let window = Duration::from_millis(100);
+    let most = (0..t.len())
+        .map(|i| t[i..].iter().take_while(|x| **x - t[i] < window).count())
+        .max()
+        .unwrap_or(0);
+    assert!(most <= 8, "{most} tree listings in flight at once");
+    assert!(most >= 2, "repositories are read concurrently ({most})");
 }
