@@ -46,6 +46,23 @@ if [ -f tests/sigstore-mock/package-lock.json ]; then
   npm ci --prefix tests/sigstore-mock --no-audit --no-fund --loglevel=error
 fi
 
+# The report's render check (mermaid + playwright-core driving Debian's chromium; no browser
+# download) and its benchmark (jq, GNU time). apt only when something is missing.
+if [ -f tests/render/package-lock.json ]; then
+  PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --prefix tests/render --no-audit --no-fund --loglevel=error
+fi
+missing=()
+[ -x /usr/bin/chromium ] || missing+=(chromium)
+command -v jq >/dev/null || missing+=(jq)
+[ -x /usr/bin/time ] || missing+=(time)
+# Only for a readable screenshot (the dashboard's status column uses emoji).
+[ -f /usr/share/fonts/truetype/noto/NotoColorEmoji.ttf ] || missing+=(fonts-noto-color-emoji)
+if [ "${#missing[@]}" -gt 0 ]; then
+  if [ "$(id -u)" -eq 0 ]; then apt_get=(apt-get); else apt_get=(sudo apt-get); fi
+  "${apt_get[@]}" update -q
+  DEBIAN_FRONTEND=noninteractive "${apt_get[@]}" install -y -q --no-install-recommends "${missing[@]}"
+fi
+
 venv="$tools/venv"
 stamp="$venv/.requirements.sha256"
 want=$(sha256sum tests/requirements.txt | cut -d' ' -f1)

@@ -15,8 +15,6 @@ pub enum FailureReason {
     MissingInput,
     /// The `mode` input names no mode.
     UnknownMode,
-    /// The mode exists in the interface but is not built yet.
-    ModeNotImplemented,
     /// A `GITHUB_*` variable the run needs is missing or malformed.
     MissingContext,
     /// `GITHUB_EVENT_PATH` could not be read or is not JSON.
@@ -108,6 +106,9 @@ pub enum FailureReason {
     ProvenanceNotFound,
     /// A provenance file is not a bundle, DSSE envelope or in-toto statement.
     MalformedProvenance,
+    /// `mode: report` with `source: supabase`: the PostgREST query failed or answered rows we
+    /// cannot read.
+    SupabaseQueryFailed,
 }
 
 impl FailureReason {
@@ -116,7 +117,6 @@ impl FailureReason {
         Self::InvalidInput,
         Self::MissingInput,
         Self::UnknownMode,
-        Self::ModeNotImplemented,
         Self::MissingContext,
         Self::EventUnreadable,
         Self::InvalidTag,
@@ -161,6 +161,7 @@ impl FailureReason {
         Self::ArtifactRetentionMissing,
         Self::ProvenanceNotFound,
         Self::MalformedProvenance,
+        Self::SupabaseQueryFailed,
     ];
 
     pub fn code(self) -> &'static str {
@@ -168,7 +169,6 @@ impl FailureReason {
             Self::InvalidInput => "invalid_input",
             Self::MissingInput => "missing_input",
             Self::UnknownMode => "unknown_mode",
-            Self::ModeNotImplemented => "mode_not_implemented",
             Self::MissingContext => "missing_context",
             Self::EventUnreadable => "event_unreadable",
             Self::InvalidTag => "invalid_tag",
@@ -213,6 +213,7 @@ impl FailureReason {
             Self::ArtifactRetentionMissing => "artifact_retention_missing",
             Self::ProvenanceNotFound => "provenance_not_found",
             Self::MalformedProvenance => "malformed_provenance",
+            Self::SupabaseQueryFailed => "supabase_query_failed",
         }
     }
 }

@@ -77,13 +77,10 @@ pub fn run(
             let env = RunEnv::from_os(vars, cwd)?;
             runtime()?.block_on(modes::validate::run(&raw, &env, actions, started_on))
         }
-        Mode::Report => Err(Failure::new(
-            FailureReason::ModeNotImplemented,
-            format!(
-                "mode '{}' is not implemented yet; this version implements: provenance, validate, notify, recover",
-                raw.mode.as_deref().unwrap_or_default()
-            ),
-        )),
+        Mode::Report => {
+            let env = RunEnv::from_os(vars, cwd)?;
+            runtime()?.block_on(modes::report::run(&raw, &env, actions, started_on))
+        }
     }
 }
 

@@ -7,12 +7,14 @@
 pub mod audit_chain;
 pub mod audit_record;
 pub mod checksums;
+pub mod kpi;
 pub mod manifest;
 pub mod manifest_schema;
 pub mod notify;
 pub mod provenance_doc;
 pub mod recover;
 pub mod release_notes;
+pub mod render;
 pub mod retry;
 pub mod signing;
 pub mod sink_row;

@@ -84,6 +84,12 @@ pub const KNOWN_INPUTS: &[&str] = &[
     "fail-on-error",
     "result-path",
     "artifact-name",
+    // mode: report
+    "repositories",
+    "source",
+    "badge-label",
+    "dashboard-path",
+    "cache-dir",
 ];
 
 /// The modes of the interface, built or not.
@@ -157,6 +163,12 @@ pub struct RawInputs {
     pub fail_on_error: Option<String>,
     pub result_path: Option<String>,
     pub artifact_name: Option<String>,
+    // mode: report
+    pub repositories: Option<String>,
+    pub source: Option<String>,
+    pub badge_label: Option<String>,
+    pub dashboard_path: Option<String>,
+    pub cache_dir: Option<String>,
     /// Input names we do not know (warned about, like the runner does).
     #[serde(skip)]
     pub unknown: Vec<String>,
@@ -332,12 +344,14 @@ pub mod audit;
 pub mod notify;
 pub mod provenance;
 pub mod recover;
+pub mod report;
 pub mod validate;
 
 pub use audit::{AuditInputs, AuditStore};
 pub use notify::NotifyInputs;
 pub use provenance::{ProvenanceInputs, SignMode};
 pub use recover::RecoverInputs;
+pub use report::{ReportInputs, ReportSource, Repositories};
 pub use validate::ValidateInputs;
 
 #[cfg(test)]

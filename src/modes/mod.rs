@@ -8,6 +8,7 @@ pub mod audit_trail;
 pub mod notify;
 pub mod provenance;
 pub mod recover;
+pub mod report;
 pub mod validate;
 pub mod verify_bundle;
 pub mod verify_manifest;

@@ -8,6 +8,8 @@ mod notify;
 mod provenance;
 mod publish;
 mod recover;
+mod render;
+mod report;
 mod secrets;
 mod signing;
 mod supabase;

@@ -818,15 +818,6 @@ fn unknown_mode_fails_with_unknown_mode() {
 }
 
 #[test]
-fn report_mode_is_not_implemented_yet() {
-    let ws = Workspace::new();
-    unsigned(&ws)
-        .input("mode", "report")
-        .run()
-        .assert_failure("mode_not_implemented");
-}
-
-#[test]
 fn non_yaml_boolean_fails_with_invalid_input() {
     let ws = Workspace::new();
     dist(&ws);

@@ -2,6 +2,7 @@
 //!
 //! Resources: [`releases`] (releases, assets, notes), [`attestations`] (the attestations API),
 //! [`git_data`] (refs, trees, blobs, commits, pull requests: the audit store's commit).
+//! [`repos`] (repository listings), [`git_trees`] (Git Database trees and blobs, conditional GETs).
 //!
 //! `octocrab` is the HTTP transport (its retry layer is deliberately not compiled in); this
 //! module builds every request itself, applies the retry policy of `domain::retry`, and turns
@@ -196,8 +197,10 @@ pub type ApiResult<T> = std::result::Result<T, ApiError>;
 
 pub mod attestations;
 pub mod git_data;
+pub mod git_trees;
 pub mod issues;
 pub mod releases;
+pub mod repos;
 pub mod runs;
 
 pub use attestations::StoredAttestation;
@@ -266,6 +269,9 @@ struct Request {
     body: Body,
     /// `POST /repos/o/r/attestations`: for log lines (no query, no host).
     label: String,
+    /// A conditional GET: the ETag of the answer we hold (GitHub answers 304, which does not
+    /// count against the rate limit).
+    if_none_match: Option<String>,
 }
 
 /// The result of a call that may have been confirmed by a check instead of an answer.
@@ -330,6 +336,7 @@ impl<'a> GitHub<'a> {
             method,
             url: format!("{}{route}", self.api_url),
             body,
+            if_none_match: None,
         }
     }
 
@@ -341,6 +348,9 @@ impl<'a> GitHub<'a> {
             .header(ACCEPT, "application/vnd.github+json")
             .header("X-GitHub-Api-Version", API_VERSION)
             .header(AUTHORIZATION, self.auth.clone());
+        if let Some(etag) = &req.if_none_match {
+            builder = builder.header(http::header::IF_NONE_MATCH, etag.as_str());
+        }
         let body: octocrab::OctoBody = match &req.body {
             Body::None => octocrab::OctoBody::empty(),
             Body::Json(s) => {

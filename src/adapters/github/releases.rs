@@ -142,6 +142,7 @@ impl GitHub<'_> {
                 content_type: "application/octet-stream",
                 data: content,
             },
+            if_none_match: None,
         };
         let check = || async move {
             let assets = self.list_assets(repository, release.id).await?;
