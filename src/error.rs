@@ -59,6 +59,13 @@ pub enum FailureReason {
     ReleaseNotesFailed,
     /// Any other GitHub API failure.
     GithubApiFailed,
+    /// The workflow run has no artifact by that name (or the run does not exist).
+    ArtifactMissing,
+    /// The artifact existed but GitHub no longer keeps it (`expired`, or 410 on download).
+    ArtifactRetentionMissing,
+    /// A provenance source is unusable: an artifact archive that is unsafe to unpack (paths
+    /// escaping the folder, a zip bomb, duplicate entries) or not an archive at all.
+    MalformedProvenance,
 }
 
 impl FailureReason {
@@ -89,6 +96,9 @@ impl FailureReason {
         Self::ReleaseAssetFailed,
         Self::ReleaseNotesFailed,
         Self::GithubApiFailed,
+        Self::ArtifactMissing,
+        Self::ArtifactRetentionMissing,
+        Self::MalformedProvenance,
     ];
 
     pub fn code(self) -> &'static str {
@@ -118,6 +128,9 @@ impl FailureReason {
             Self::ReleaseAssetFailed => "release_asset_failed",
             Self::ReleaseNotesFailed => "release_notes_failed",
             Self::GithubApiFailed => "github_api_failed",
+            Self::ArtifactMissing => "artifact_missing",
+            Self::ArtifactRetentionMissing => "artifact_retention_missing",
+            Self::MalformedProvenance => "malformed_provenance",
         }
     }
 }

@@ -9,4 +9,6 @@ pub mod files;
 pub mod git;
 pub mod github;
 pub mod oidc;
+pub mod provenance_sources;
 pub mod sigstore;
+pub mod zip_unpack;
