@@ -5,3 +5,4 @@ mod conformance;
 mod provenance;
 mod publish;
 mod signing;
+mod validate_sources;
