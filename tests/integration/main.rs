@@ -2,6 +2,7 @@
 
 mod common;
 mod conformance;
+mod fuzz_regressions;
 mod provenance;
 mod publish;
 mod signing;
