@@ -50,6 +50,8 @@ const API_VERSION: &str = "2022-11-28";
 const PER_PAGE: usize = 100;
 /// GitHub allows 1000 assets per release: 10 pages of 100.
 const MAX_ASSET_PAGES: usize = 10;
+/// A binary download's timeout is the request timeout times this (5 minutes by default).
+const DOWNLOAD_TIMEOUT_FACTOR: u32 = 10;
 /// No answer body we read (API JSON or a downloaded archive) may be larger than this.
 pub const MAX_BODY_BYTES: usize = 1 << 30;
 
@@ -468,8 +470,14 @@ impl<'a> GitHub<'a> {
                 attempts: 1,
             })
         };
-        match tokio::time::timeout(self.timeout, exchange).await {
-            Err(_) => Err(SendError::Timeout(self.timeout)),
+        // A download (an artifact archive, a release asset) may take longer than an API call.
+        let limit = if req.binary {
+            self.timeout.saturating_mul(DOWNLOAD_TIMEOUT_FACTOR)
+        } else {
+            self.timeout
+        };
+        match tokio::time::timeout(limit, exchange).await {
+            Err(_) => Err(SendError::Timeout(limit)),
             Ok(Err(e)) => Err(SendError::Transport(e)),
             Ok(Ok(answer)) => Ok(answer),
         }
