@@ -50,6 +50,8 @@ crashed=()
 for t in "${TARGETS[@]}"; do
   corpus="$work/corpus/$t"
   artifacts="$work/artifacts/$t"
+  # Earlier finds were copied into the regressions folder when they were made; start clean.
+  rm -rf "$artifacts"
   mkdir -p "$corpus" "$artifacts"
   seeds=()
   for d in "fuzz/seeds/$t" "tests/fixtures/fuzz-regressions/$t"; do
