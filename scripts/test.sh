@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite, from a fresh clone: install test tools, then every cargo test
 # (unit, snapshot, and the integration binary that drives the real executable against a local
-# Sigstore, a fake GitHub API and a fake OIDC endpoint on 127.0.0.1), then a quick benchmark run.
+# Sigstore, a fake GitHub API and a fake OIDC endpoint on 127.0.0.1), then quick benchmark runs.
 # Ends with one line totalling every cargo test binary: "tests: N passed, N failed".
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -20,6 +20,7 @@ passed=$(sed -n 's/^test result: .* \([0-9][0-9]*\) passed; \([0-9][0-9]*\) fail
 failed=$(sed -n 's/^test result: .* \([0-9][0-9]*\) passed; \([0-9][0-9]*\) failed.*/\2/p' "$log" | awk '{s+=$1} END {print s+0}')
 if [ "$status" -eq 0 ]; then
   cargo bench --locked --bench hashing -- --quick
+  cargo bench --locked --bench validate -- --quick
 fi
 echo "tests: ${passed} passed, ${failed} failed"
 exit "$status"
