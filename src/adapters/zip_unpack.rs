@@ -529,6 +529,21 @@ mod tests {
     }
 
     #[test]
+    fn declared_entry_count_reads_the_end_record_even_after_a_comment() {
+        let mut w = zip::ZipWriter::new(io::Cursor::new(Vec::new()));
+        w.set_comment("a comment that ends the archive PK\x05\x06");
+        for name in ["a", "b", "c"] {
+            w.start_file(name, SimpleFileOptions::default())
+                .expect("start");
+        }
+        let zip = w.finish().expect("finish").into_inner();
+        assert_eq!(declared_entry_count(&zip), Some(3));
+        assert_eq!(declared_entry_count(&zip[..zip.len() - 1]), None);
+        assert_eq!(declared_entry_count(b"PK\x05\x06"), None);
+        assert_eq!(declared_entry_count(b""), None);
+    }
+
+    #[test]
     fn garbage_is_not_an_archive() {
         let (_dir, r) = unpack_into(b"PK\x03\x04 not really", Limits::default());
         assert!(matches!(r, Err(UnpackError::NotAnArchive(_))), "{r:?}");
