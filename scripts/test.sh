@@ -24,5 +24,6 @@ failed_steps=()
 if [ "$status" -eq 0 ]; then
   cargo bench --locked --bench hashing -- --quick || failed_steps+=("cargo bench --bench hashing -- --quick")
   cargo bench --locked --bench report -- --quick || failed_steps+=("cargo bench --bench report -- --quick")
+  cargo bench --locked --bench validate -- --quick || failed_steps+=("cargo bench --bench validate -- --quick")
 fi
 scripts/tally.sh "$log" "$status" "${failed_steps[@]}"

@@ -6,6 +6,8 @@
 pub mod adapters;
 pub mod domain;
 pub mod error;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod inputs;
 pub mod modes;
 pub mod secret;

@@ -384,10 +384,18 @@ pub fn tsa_endpoint(url: &str) -> String {
     }
 }
 
+/// What we sign must be what our verifier accepts: an in-toto statement with at least one
+/// SHA-256 subject (the binding `verify_bundle` checks). Found by the `statement_roundtrip`
+/// fuzz target: a statement whose only digest was `sha255` was signed, then never verified.
 fn check_statement(statement: &[u8]) -> Result<(), SignError> {
-    serde_json::from_slice::<sigstore_sign::types::Statement>(statement)
-        .map(|_| ())
-        .map_err(|e| SignError::Statement(e.to_string()))
+    let parsed = serde_json::from_slice::<sigstore_sign::types::Statement>(statement)
+        .map_err(|e| SignError::Statement(e.to_string()))?;
+    if !parsed.subject.iter().any(|s| s.digest.sha256.is_some()) {
+        return Err(SignError::Statement(
+            "no subject has a SHA-256 digest".into(),
+        ));
+    }
+    Ok(())
 }
 
 fn envelope(statement: &[u8], signature: SignatureBytes) -> DsseEnvelope {
@@ -871,6 +879,16 @@ mod tests {
 
     fn no_root() -> TrustAnchor {
         TrustAnchor::embedded(SigstoreInstance::PublicGood).expect("embedded root")
+    }
+
+    // Fuzz regression (statement_roundtrip): a statement with no SHA-256 subject was signed,
+    // producing a bundle our own verifier can never accept.
+    #[test]
+    fn key_signing_refuses_a_statement_without_a_sha256_subject() {
+        let key = SigningKey::from_pem(&key_pem(), None).expect("key");
+        let statement = br#"{"_type":"https://in-toto.io/Statement/v1","subject":[{"name":"a","digest":{"sha255":"aa"}}],"predicateType":"https://slsa.dev/provenance/v1","predicate":{}}"#;
+        let e = sign_with_key(&key, statement).expect_err("no sha256 subject");
+        assert!(matches!(e, SignError::Statement(_)), "{e:?}");
     }
 
     #[test]

@@ -166,7 +166,9 @@ impl ValidateInputs {
                 let s = s.split_once("://").map_or(s, |(_, rest)| rest);
                 let s = s.strip_prefix("github.com/").unwrap_or(s);
                 match s.split_once('@') {
-                    Some((path, r)) => Ok((path.to_string(), Some(glob("signer-workflow", r)?))),
+                    Some((path, r)) => {
+                        Ok::<_, Failure>((path.to_string(), Some(glob("signer-workflow", r)?)))
+                    }
                     None => Ok((s.to_string(), None)),
                 }
             })

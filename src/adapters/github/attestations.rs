@@ -1,9 +1,24 @@
-//! The attestations API: store a bundle, find one stored for a subject digest.
+//! The attestations API: store a bundle, find one stored for a subject digest, list all of a
+//! digest's attestations (paged by the `Link` header's `after` cursor).
 
 use http::Method;
 use serde_json::Value;
 
-use super::{encode_path, ApiResult, Body, GitHub, Idempotency, Landed, PER_PAGE};
+use super::PER_PAGE;
+use super::{encode_path, next_link, ApiError, ApiResult, Body, GitHub, Idempotency, Landed};
+
+/// A digest rarely has more than a handful of attestations; 20 pages of 100 bounds the walk.
+const MAX_ATTESTATION_PAGES: usize = 20;
+
+/// An attestation found by subject digest.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ListedAttestation {
+    pub id: Option<u64>,
+    /// The Sigstore bundle, as JSON. `None` when GitHub only gave a `bundle_url`.
+    pub bundle: Option<Value>,
+    /// Where GitHub serves the bundle instead (newer answers), when it says so.
+    pub bundle_url: Option<String>,
+}
 
 /// An attestation as the API reports it.
 #[derive(Debug, Clone)]
@@ -71,6 +86,60 @@ impl GitHub<'_> {
         Ok(found.map(|item| StoredAttestation {
             id: item.get("id").and_then(Value::as_u64),
         }))
+    }
+}
+
+impl GitHub<'_> {
+    /// Every attestation stored for a subject digest:
+    /// `GET /repos/{owner}/{repo}/attestations/sha256:{hex}`, following `Link: rel="next"`
+    /// (GitHub pages it with an `after` cursor). 404 (none, or no access) is an empty list.
+    pub async fn list_attestations(
+        &self,
+        repository: &str,
+        subject_sha256: &str,
+    ) -> ApiResult<Vec<ListedAttestation>> {
+        let route = format!(
+            "/repos/{}/attestations/sha256:{}?per_page={PER_PAGE}",
+            encode_path(repository),
+            encode_path(subject_sha256)
+        );
+        let mut req = self.api(Method::GET, &route, Body::None);
+        let mut all = Vec::new();
+        for page in 1..=MAX_ATTESTATION_PAGES {
+            let a = self.fetch(&req).await?;
+            if a.status == 404 && page == 1 {
+                return Ok(all);
+            }
+            if !a.success() {
+                return Err(a.into_error());
+            }
+            let v: Value = a.json()?;
+            let items = v
+                .get("attestations")
+                .and_then(Value::as_array)
+                .ok_or_else(|| ApiError::BadAnswer("no 'attestations' list".into()))?;
+            let got = items.len();
+            all.extend(items.iter().map(|item| {
+                ListedAttestation {
+                    id: item.get("id").and_then(Value::as_u64),
+                    bundle: item.get("bundle").filter(|b| !b.is_null()).cloned(),
+                    bundle_url: item
+                        .get("bundle_url")
+                        .and_then(Value::as_str)
+                        .map(String::from),
+                }
+            }));
+            let next = match next_link(&a.headers) {
+                Some(next) if got > 0 => next,
+                _ => break,
+            };
+            req = self.api_url_get(&next).ok_or_else(|| {
+                ApiError::BadAnswer(format!(
+                    "the next page of attestations is on another host ({next})"
+                ))
+            })?;
+        }
+        Ok(all)
     }
 }
 

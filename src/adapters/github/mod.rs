@@ -3,6 +3,7 @@
 //! Resources: [`releases`] (releases, assets, notes), [`attestations`] (the attestations API),
 //! [`git_data`] (refs, trees, blobs, commits, pull requests: the audit store's commit).
 //! [`repos`] (repository listings), [`git_trees`] (Git Database trees and blobs, conditional GETs).
+//! [`artifacts`] (a workflow run's artifacts).
 //!
 //! `octocrab` is the HTTP transport (its retry layer is deliberately not compiled in); this
 //! module builds every request itself, applies the retry policy of `domain::retry`, and turns
@@ -16,7 +17,10 @@
 //! - A POST is never sent again blindly: after a timeout or 5xx the caller-supplied check runs
 //!   first (does the attestation/asset exist now?), and only if it did not land is it re-sent.
 //! - The token travels only in an `Authorization` header marked sensitive, set by us on each
-//!   request (octocrab's own token header is not marked sensitive, so we do not use it).
+//!   request (octocrab's own token header is not marked sensitive, so we do not use it). The
+//!   token is optional for reads of public data ([`GitHub::with_optional_token`]), and it never
+//!   follows a redirect: a download's storage URL gets a request without it.
+//! - Bodies are read as bytes, bounded (`MAX_BODY_BYTES`), so binary downloads share the loop.
 //! - URLs are absolute: `GITHUB_API_URL` plus the route, and a release's own `upload_url` for
 //!   uploads (that is what makes GHES and a fake server on 127.0.0.1 work). octocrab's base URI
 //!   is only the API's origin, because it would prefix a base *path* (GHES `/api/v3`) to the
@@ -30,6 +34,7 @@ use std::time::{Duration, Instant};
 
 use http::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE};
 use http::{HeaderMap, HeaderValue, Method};
+use http_body_util::BodyExt;
 use octocrab::Octocrab;
 use serde_json::Value;
 
@@ -50,6 +55,10 @@ const API_VERSION: &str = "2022-11-28";
 const PER_PAGE: usize = 100;
 /// GitHub allows 1000 assets per release: 10 pages of 100.
 const MAX_ASSET_PAGES: usize = 10;
+/// A binary download's timeout is the request timeout times this (5 minutes by default).
+const DOWNLOAD_TIMEOUT_FACTOR: u32 = 10;
+/// No answer body we read (API JSON or a downloaded archive) may be larger than this.
+pub const MAX_BODY_BYTES: usize = 1 << 30;
 
 #[derive(Debug, Clone)]
 pub struct GitHubConfig {
@@ -195,6 +204,7 @@ impl fmt::Display for ApiError {
 
 pub type ApiResult<T> = std::result::Result<T, ApiError>;
 
+pub mod artifacts;
 pub mod attestations;
 pub mod git_data;
 pub mod git_trees;
@@ -203,7 +213,8 @@ pub mod releases;
 pub mod repos;
 pub mod runs;
 
-pub use attestations::StoredAttestation;
+pub use artifacts::RunArtifact;
+pub use attestations::{ListedAttestation, StoredAttestation};
 pub use releases::{Asset, Release};
 
 /// One HTTP answer, fully read.
@@ -212,6 +223,8 @@ struct Answer {
     status: u16,
     headers: HeaderMap,
     body: String,
+    /// The raw body of a successful binary download (`Request::binary`); empty otherwise.
+    bytes: Vec<u8>,
     /// Sends it took to get this answer.
     attempts: u32,
 }
@@ -272,6 +285,13 @@ struct Request {
     /// A conditional GET: the ETag of the answer we hold (GitHub answers 304, which does not
     /// count against the rate limit).
     if_none_match: Option<String>,
+    /// The `Accept` header.
+    accept: &'static str,
+    /// A GitHub API request (token and API version headers). `false` for a URL GitHub
+    /// redirected us to (a storage host): it gets neither.
+    api: bool,
+    /// Keep the successful body as bytes (an archive, an asset) instead of text.
+    binary: bool,
 }
 
 /// The result of a call that may have been confirmed by a check instead of an answer.
@@ -286,7 +306,7 @@ pub type Log<'a> = &'a (dyn Fn(&str) + Sync);
 pub struct GitHub<'a> {
     crab: Octocrab,
     api_url: String,
-    auth: HeaderValue,
+    auth: Option<HeaderValue>,
     timeout: Duration,
     policy: RetryPolicy,
     log: Log<'a>,
@@ -294,14 +314,30 @@ pub struct GitHub<'a> {
 
 impl<'a> GitHub<'a> {
     pub fn new(config: &GitHubConfig, token: &Secret, log: Log<'a>) -> Result<Self> {
-        let mut auth =
-            HeaderValue::from_str(&format!("Bearer {}", token.expose())).map_err(|_| {
-                Failure::new(
-                    FailureReason::InvalidInput,
-                    "input 'github-token' is not a valid HTTP header value",
-                )
-            })?;
-        auth.set_sensitive(true);
+        Self::with_optional_token(config, Some(token), log)
+    }
+
+    /// A client that sends no `Authorization` header when `token` is `None` (public reads:
+    /// a public release's assets, a public repository's attestations).
+    pub fn with_optional_token(
+        config: &GitHubConfig,
+        token: Option<&Secret>,
+        log: Log<'a>,
+    ) -> Result<Self> {
+        let auth = match token {
+            None => None,
+            Some(token) => {
+                let mut auth = HeaderValue::from_str(&format!("Bearer {}", token.expose()))
+                    .map_err(|_| {
+                        Failure::new(
+                            FailureReason::InvalidInput,
+                            "input 'github-token' is not a valid HTTP header value",
+                        )
+                    })?;
+                auth.set_sensitive(true);
+                Some(auth)
+            }
+        };
         let origin = url::Url::parse(&config.api_url)
             .map(|u| u.origin().ascii_serialization())
             .map_err(|e| Failure::new(FailureReason::MissingContext, e.to_string()))?;
@@ -329,6 +365,27 @@ impl<'a> GitHub<'a> {
         })
     }
 
+    /// Write a line to the log this client was given (retry notes and the like).
+    pub fn note(&self, line: &str) {
+        (self.log)(line)
+    }
+
+    /// The same client, sending each request at most `max_attempts` times (the first send
+    /// included) instead of the configured policy's count.
+    pub fn with_attempts(&self, max_attempts: u32) -> GitHub<'a> {
+        GitHub {
+            crab: self.crab.clone(),
+            api_url: self.api_url.clone(),
+            auth: self.auth.clone(),
+            timeout: self.timeout,
+            policy: RetryPolicy {
+                max_attempts: max_attempts.max(1),
+                ..self.policy.clone()
+            },
+            log: self.log,
+        }
+    }
+
     fn api(&self, method: Method, route: &str, body: Body) -> Request {
         let path = route.split('?').next().unwrap_or(route);
         Request {
@@ -337,7 +394,81 @@ impl<'a> GitHub<'a> {
             url: format!("{}{route}", self.api_url),
             body,
             if_none_match: None,
+            accept: "application/vnd.github+json",
+            api: true,
+            binary: false,
         }
+    }
+
+    /// A GET of an absolute URL on the API's own origin (a `Link: rel="next"` page). `None`
+    /// when the URL points elsewhere: the token is never sent to another host.
+    fn api_url_get(&self, url: &str) -> Option<Request> {
+        let ours = url::Url::parse(&self.api_url).ok()?;
+        let theirs = url::Url::parse(url).ok()?;
+        if ours.origin() != theirs.origin() || !theirs.path().starts_with(ours.path()) {
+            return None;
+        }
+        Some(Request {
+            label: format!("GET {}", theirs.path()),
+            method: Method::GET,
+            url: url.to_string(),
+            body: Body::None,
+            accept: "application/vnd.github+json",
+            api: true,
+            binary: false,
+            if_none_match: None,
+        })
+    }
+
+    /// GET a binary resource at an API route, following one redirect (GitHub answers archive
+    /// and asset downloads with a 302 to a short-lived storage URL). The storage request
+    /// carries no token. Returns the final non-redirect answer.
+    async fn download(&self, route: &str, accept: &'static str) -> ApiResult<Answer> {
+        let mut first = self.api(Method::GET, route, Body::None);
+        first.accept = accept;
+        first.binary = true;
+        let a = self.fetch(&first).await?;
+        if !matches!(a.status, 301 | 302 | 303 | 307 | 308) {
+            return Ok(a);
+        }
+        let location = a
+            .headers
+            .get(http::header::LOCATION)
+            .and_then(|v| v.to_str().ok())
+            .ok_or_else(|| {
+                ApiError::BadAnswer(format!("HTTP {} without a Location header", a.status))
+            })?;
+        let target = url::Url::parse(&first.url)
+            .and_then(|base| base.join(location))
+            .map_err(|e| ApiError::BadAnswer(format!("redirect to a bad URL ({e})")))?;
+        if !matches!(target.scheme(), "http" | "https") {
+            return Err(ApiError::BadAnswer(format!(
+                "redirect to a non-http URL ({})",
+                target.scheme()
+            )));
+        }
+        let storage = Request {
+            label: format!(
+                "GET {} (redirected from {})",
+                target.host_str().unwrap_or("?"),
+                first.label
+            ),
+            method: Method::GET,
+            url: target.to_string(),
+            body: Body::None,
+            accept,
+            api: false,
+            binary: true,
+            if_none_match: None,
+        };
+        let b = self.fetch(&storage).await?;
+        if matches!(b.status, 301 | 302 | 303 | 307 | 308) {
+            return Err(ApiError::BadAnswer(format!(
+                "{}: redirected again (HTTP {})",
+                storage.label, b.status
+            )));
+        }
+        Ok(b)
     }
 
     /// One send, with the timeout around the whole exchange (body included).
@@ -345,9 +476,13 @@ impl<'a> GitHub<'a> {
         let mut builder = http::Request::builder()
             .method(req.method.clone())
             .uri(req.url.as_str())
-            .header(ACCEPT, "application/vnd.github+json")
-            .header("X-GitHub-Api-Version", API_VERSION)
-            .header(AUTHORIZATION, self.auth.clone());
+            .header(ACCEPT, req.accept);
+        if req.api {
+            builder = builder.header("X-GitHub-Api-Version", API_VERSION);
+            if let Some(auth) = &self.auth {
+                builder = builder.header(AUTHORIZATION, auth.clone());
+            }
+        }
         if let Some(etag) = &req.if_none_match {
             builder = builder.header(http::header::IF_NONE_MATCH, etag.as_str());
         }
@@ -366,20 +501,41 @@ impl<'a> GitHub<'a> {
             .body(body)
             .map_err(|e| SendError::Transport(format!("building {}: {e}", req.label)))?;
         let exchange = async {
-            let response = self.crab.execute(request).await?;
+            let response = self
+                .crab
+                .execute(request)
+                .await
+                .map_err(|e| error_chain(&e))?;
             let status = response.status().as_u16();
             let headers = response.headers().clone();
-            let body = self.crab.body_to_string(response).await?;
-            Ok::<_, octocrab::Error>(Answer {
+            let raw = http_body_util::Limited::new(response.into_body(), MAX_BODY_BYTES)
+                .collect()
+                .await
+                .map_err(|e| format!("reading the answer: {e}"))?
+                .to_bytes()
+                .to_vec();
+            let (body, bytes) = if req.binary && (200..300).contains(&status) {
+                (String::new(), raw)
+            } else {
+                (String::from_utf8_lossy(&raw).into_owned(), Vec::new())
+            };
+            Ok::<_, String>(Answer {
                 status,
                 headers,
                 body,
+                bytes,
                 attempts: 1,
             })
         };
-        match tokio::time::timeout(self.timeout, exchange).await {
-            Err(_) => Err(SendError::Timeout(self.timeout)),
-            Ok(Err(e)) => Err(SendError::Transport(error_chain(&e))),
+        // A download (an artifact archive, a release asset) may take longer than an API call.
+        let limit = if req.binary {
+            self.timeout.saturating_mul(DOWNLOAD_TIMEOUT_FACTOR)
+        } else {
+            self.timeout
+        };
+        match tokio::time::timeout(limit, exchange).await {
+            Err(_) => Err(SendError::Timeout(limit)),
+            Ok(Err(e)) => Err(SendError::Transport(e)),
             Ok(Ok(answer)) => Ok(answer),
         }
     }
@@ -520,6 +676,19 @@ impl<'a> GitHub<'a> {
     }
 }
 
+/// The `rel="next"` URL of a `Link` header (GitHub's pagination), if any.
+fn next_link(headers: &HeaderMap) -> Option<String> {
+    let link = headers.get(http::header::LINK)?.to_str().ok()?;
+    link.split(',').find_map(|part| {
+        let (url, params) = part.split_once(';')?;
+        let is_next = params
+            .split(';')
+            .any(|p| matches!(p.trim(), "rel=\"next\"" | "rel=next"));
+        let url = url.trim().strip_prefix('<')?.strip_suffix('>')?;
+        is_next.then(|| url.to_string())
+    })
+}
+
 /// Percent-encode a path made of segments, keeping `/` between them.
 pub(crate) fn encode_path(s: &str) -> String {
     let mut o = String::with_capacity(s.len());
@@ -552,6 +721,27 @@ mod tests {
     use super::*;
 
     #[test]
+    fn next_link_is_found_among_the_relations() {
+        let mut h = HeaderMap::new();
+        assert_eq!(next_link(&h), None);
+        h.insert(
+            http::header::LINK,
+            HeaderValue::from_static(
+                "<https://api.example/x?after=A>; rel=\"prev\", <https://api.example/x?after=B>; rel=\"next\"",
+            ),
+        );
+        assert_eq!(
+            next_link(&h).as_deref(),
+            Some("https://api.example/x?after=B")
+        );
+        h.insert(
+            http::header::LINK,
+            HeaderValue::from_static("<https://api.example/x?page=1>; rel=\"first\""),
+        );
+        assert_eq!(next_link(&h), None);
+    }
+
+    #[test]
     fn paths_are_encoded_but_keep_slashes() {
         assert_eq!(encode_path("octo/app"), "octo/app");
         assert_eq!(encode_path("release/v1 rc+1"), "release/v1%20rc%2B1");
@@ -569,8 +759,9 @@ mod tests {
         let gh = rt
             .block_on(async { GitHub::new(&config, &Secret::new("ghs_secret"), &log) })
             .expect("client");
-        assert!(gh.auth.is_sensitive());
-        assert!(!format!("{:?}", gh.auth).contains("ghs_secret"));
+        let auth = gh.auth.as_ref().expect("a token header");
+        assert!(auth.is_sensitive());
+        assert!(!format!("{auth:?}").contains("ghs_secret"));
     }
 
     #[test]

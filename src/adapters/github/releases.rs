@@ -35,6 +35,26 @@ pub struct Asset {
 }
 
 impl GitHub<'_> {
+    /// The bytes of a release asset: `GET /repos/{owner}/{repo}/releases/assets/{id}` with
+    /// `Accept: application/octet-stream`, following GitHub's redirect to storage (without the
+    /// token). `None` on 404.
+    pub async fn download_asset(
+        &self,
+        repository: &str,
+        asset_id: u64,
+    ) -> ApiResult<Option<Vec<u8>>> {
+        let route = format!(
+            "/repos/{}/releases/assets/{asset_id}",
+            encode_path(repository)
+        );
+        let a = self.download(&route, "application/octet-stream").await?;
+        match a.status {
+            404 => Ok(None),
+            _ if a.success() => Ok(Some(a.bytes)),
+            _ => Err(a.into_error()),
+        }
+    }
+
     /// `GET /repos/{owner}/{repo}/releases/tags/{tag}`; `None` on 404 (no release, or a draft).
     pub async fn release_by_tag(&self, repository: &str, tag: &str) -> ApiResult<Option<Release>> {
         let route = format!(
@@ -143,6 +163,9 @@ impl GitHub<'_> {
                 data: content,
             },
             if_none_match: None,
+            accept: "application/vnd.github+json",
+            api: true,
+            binary: false,
         };
         let check = || async move {
             let assets = self.list_assets(repository, release.id).await?;
