@@ -1,10 +1,10 @@
 //! Supabase's PostgREST: the `slsa_runs` rows the report needs, as manifest entries.
 //!
-//! `GET {url}/rest/v1/slsa_runs?select=<columns>&order=timestamp.asc,run_id.asc&limit=1000&offset=N`
+//! `GET {url}/rest/v1/slsa_runs?select=repository,metadata&order=recorded_at.asc,run_id.asc&limit=1000&offset=N`
 //! with the key in `apikey` and `Authorization: Bearer` (both marked sensitive), page by page
-//! until a short page. Retries follow `domain::retry` (a GET is idempotent). Rows become
-//! [`ManifestEntry`] values: a missing or null text column reads as empty, unknown columns are
-//! kept in `extra`.
+//! until a short page. Retries follow `domain::retry` (a GET is idempotent). Each row's
+//! `metadata` (the whole entry, as the sink wrote it) becomes a [`ManifestEntry`]: a missing or
+//! null text field reads as empty, unknown fields are kept in `extra`.
 
 use std::time::{Duration, Instant};
 
@@ -17,10 +17,9 @@ use crate::domain::retry::{
 };
 use crate::secret::Secret;
 
-/// The columns read: the manifest fields the KPIs use, plus `repository`.
-pub const SELECT: &str = "repository,run_id,tag,sha,actor,timestamp,status,artifact_url,\
-governance_flag,release_url,failure_reason,run_attempt,provenance_sha256,provenance_path,\
-duration_ms,validation_status,notify_slack,slack_retry,issue_number,rollback_of";
+/// The columns read (`supabase/migrations/DDL_slsa_runs.sql`): the repository and `metadata`,
+/// the whole manifest entry as the sink wrote it, so the report sees every field the manifest has.
+pub const SELECT: &str = "repository,metadata";
 pub const PAGE: usize = 1000;
 const MAX_PAGES: usize = 10_000;
 
@@ -75,7 +74,7 @@ impl Supabase {
                     let quoted: Vec<String> = only.iter().map(|r| format!("\"{r}\"")).collect();
                     q.append_pair("repository", &format!("in.({})", quoted.join(",")));
                 }
-                q.append_pair("order", "timestamp.asc,run_id.asc");
+                q.append_pair("order", "recorded_at.asc,run_id.asc");
                 q.append_pair("limit", &PAGE.to_string());
                 q.append_pair("offset", &(page * PAGE).to_string());
             }
@@ -172,6 +171,11 @@ pub fn row(mut v: Value) -> Result<(String, ManifestEntry), String> {
         Some(Value::String(s)) if !s.is_empty() => s,
         _ => return Err("no repository".into()),
     };
+    let mut v = match obj.remove("metadata") {
+        Some(m @ Value::Object(_)) => m,
+        _ => return Err("no metadata (the manifest entry)".into()),
+    };
+    let obj = v.as_object_mut().ok_or("not an object")?;
     for k in [
         "sha",
         "actor",
@@ -196,9 +200,9 @@ mod tests {
     #[test]
     fn rows_with_nulls_become_entries() {
         let (repo, e) = row(serde_json::json!({
-            "repository": "octo/app", "run_id": 7, "tag": "v1", "sha": null,
+            "repository": "octo/app", "metadata": {"run_id": 7, "tag": "v1", "sha": null,
             "status": "failure", "timestamp": "2026-11-16T10:00:00Z", "duration_ms": 5,
-            "notify_slack": null, "extra_col": 1
+            "notify_slack": null, "extra_col": 1}
         }))
         .expect("row");
         assert_eq!(repo, "octo/app");
@@ -209,6 +213,12 @@ mod tests {
             row(serde_json::json!({"run_id": 1})).is_err(),
             "no repository"
         );
-        assert!(row(serde_json::json!({"repository": "o/a", "run_id": "x"})).is_err());
+        assert!(
+            row(serde_json::json!({"repository": "o/a", "metadata": {"run_id": "x"}})).is_err()
+        );
+        assert!(
+            row(serde_json::json!({"repository": "o/a", "run_id": 1})).is_err(),
+            "no metadata"
+        );
     }
 }

@@ -7,9 +7,11 @@ use serde_json::{json, Value};
 
 use super::manifest::ManifestEntry;
 
-pub fn row(entry: &ManifestEntry) -> Value {
+/// `repository` is `owner/repo`: one table can serve an organisation's report.
+pub fn row(entry: &ManifestEntry, repository: &str) -> Value {
     let status: String = entry.status.clone().into();
     json!({
+        "repository": repository,
         "tag": entry.tag,
         "run_id": entry.run_id,
         "run_attempt": entry.run_attempt,
@@ -54,8 +56,9 @@ mod tests {
         let mut e = test_entry("v1", 7, RunStatus::Failure);
         e.failure_reason = Some("signing_failed".into());
         e.entry_hash = Some("d".repeat(64));
-        let r = row(&e);
+        let r = row(&e, "octo/app");
         assert_eq!(r["tag"], "v1");
+        assert_eq!(r["repository"], "octo/app");
         assert_eq!(r["run_id"], 7);
         assert_eq!(r["status"], "failure");
         assert_eq!(r["failure_reason"], "signing_failed");

@@ -225,7 +225,7 @@ async fn sink(req: &StoreRequest<'_>, records: &[AuditRecord], actions: &mut Act
     };
     let mut failed = Vec::new();
     for r in records {
-        let row = sink_row::row(&sealed_entry(&req.env.workspace, r));
+        let row = sink_row::row(&sealed_entry(&req.env.workspace, r), req.repository);
         if let Err(e) = client.upsert(&s.table, &row).await {
             failed.push(format!("{} run {}: {e}", r.entry.tag, r.entry.run_id));
         }

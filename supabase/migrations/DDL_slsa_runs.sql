@@ -4,6 +4,7 @@
 -- Idempotent: applying it twice is a no-op (tested against PostgreSQL 15 + PostgREST).
 
 create table if not exists public.slsa_runs (
+  repository        text,        -- owner/repo: one table serves an organisation's report
   tag               text        not null,
   run_id            bigint      not null,
   run_attempt       integer,
@@ -24,7 +25,12 @@ create table if not exists public.slsa_runs (
   constraint slsa_runs_tag_run_id_key primary key (tag, run_id)
 );
 
--- KPI queries: runs over time, by status, failures by reason, validation backlog.
+-- Tables made by an earlier version of this migration gain the column (idempotent).
+alter table public.slsa_runs add column if not exists repository text;
+
+-- KPI queries: runs over time (per repository for an organisation's report), by status,
+-- failures by reason, validation backlog.
+create index if not exists slsa_runs_repository_recorded_at_idx on public.slsa_runs (repository, recorded_at);
 create index if not exists slsa_runs_recorded_at_idx on public.slsa_runs (recorded_at desc);
 create index if not exists slsa_runs_status_recorded_at_idx on public.slsa_runs (status, recorded_at desc);
 create index if not exists slsa_runs_failure_reason_idx on public.slsa_runs (failure_reason)

@@ -180,15 +180,17 @@ fn report_of_an_empty_history_says_no_runs() {
 #[tokio::test]
 async fn report_from_supabase_reads_slsa_runs_with_the_key_in_headers() {
     let server = MockServer::start().await;
+    // Rows as the sink writes them (`supabase/migrations/DDL_slsa_runs.sql`): the repository
+    // and the whole manifest entry in `metadata`.
     let rows = json!([
-        {"repository": "octo/app", "run_id": 1, "tag": "v1", "sha": "s", "actor": "a",
+        {"repository": "octo/app", "metadata": {"run_id": 1, "tag": "v1", "sha": "s", "actor": "a",
          "timestamp": "2026-11-16T09:00:00Z", "status": "success", "governance_flag": "f",
-         "artifact_url": "https://a", "provenance_sha256": "ab", "duration_ms": 1000},
-        {"repository": "octo/app", "run_id": 2, "tag": "v2", "sha": "s", "actor": "a",
+         "artifact_url": "https://a", "provenance_sha256": "ab", "duration_ms": 1000}},
+        {"repository": "octo/app", "metadata": {"run_id": 2, "tag": "v2", "sha": "s", "actor": "a",
          "timestamp": "2026-11-17T09:00:00Z", "status": "failure", "governance_flag": "f",
-         "artifact_url": null, "duration_ms": 3000, "notify_slack": true},
-        {"repository": "other/x", "run_id": 3, "tag": "v9", "sha": "s", "actor": "a",
-         "timestamp": "2026-11-17T09:00:00Z", "status": "failure", "governance_flag": "f"}
+         "artifact_url": null, "duration_ms": 3000, "notify_slack": true}},
+        {"repository": "other/x", "metadata": {"run_id": 3, "tag": "v9", "sha": "s", "actor": "a",
+         "timestamp": "2026-11-17T09:00:00Z", "status": "failure", "governance_flag": "f"}}
     ]);
     Mock::given(method("GET"))
         .and(path("/rest/v1/slsa_runs"))
@@ -233,7 +235,8 @@ async fn report_from_supabase_reads_slsa_runs_with_the_key_in_headers() {
         .find(|(k, _)| k == "select")
         .map(|(_, v)| v.into_owned())
         .unwrap_or_default();
-    assert!(select.starts_with("repository,run_id,tag"), "{select}");
+    // The migration's columns: the repository and the whole entry (`metadata`).
+    assert_eq!(select, "repository,metadata");
     assert!(ws
         .read("docs/reports/v_ops_slsa_status.md")
         .contains("source: supabase"));

@@ -482,6 +482,26 @@ async fn supabase_rows_land_and_reruns_update_instead_of_duplicating() {
         stack.sql("select manifest_hash from slsa_runs where run_id = 5001"),
         hash
     );
+    assert_eq!(
+        stack.sql("select distinct repository from slsa_runs"),
+        "octo/app"
+    );
+
+    // `mode: report` with `source: supabase` reads the same rows back through the real PostgREST
+    // (the narrow role may read this one table): the columns it asks for are the migration's.
+    let reader = Workspace::new();
+    let out = reader
+        .runner()
+        .env("SLSA_PROVENANCE_RETRY_BASE_MS", "5")
+        .input("mode", "report")
+        .input("source", "supabase")
+        .input("supabase-url", stack.url())
+        .input("supabase-key", &key)
+        .input("repositories", "octo/app")
+        .run();
+    out.assert_success();
+    assert_eq!(out.out("runs"), Some("2"), "{out:#?}");
+    assert_eq!(out.out("success-rate"), Some("100.0"));
 }
 
 #[tokio::test(flavor = "multi_thread")]
