@@ -14,3 +14,4 @@ mod secrets;
 mod signing;
 mod supabase;
 mod validate;
+mod workflows;
