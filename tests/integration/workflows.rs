@@ -248,6 +248,34 @@ fn every_workflow_passes_only_declared_inputs_and_reads_only_declared_outputs() 
 }
 
 #[test]
+fn the_composite_passes_its_inputs_through_with_the_actions_defaults() {
+    // Least surprise: an input the composite shares with the action has the action's default
+    // (or none, so the action's applies), and every composite input reaches some step.
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let action = load(&root.join("action.yml"));
+    let composite = load(&root.join("security-ci/action.yml"));
+    let inputs = composite["inputs"].as_mapping().expect("composite inputs");
+    let mut texts = Vec::new();
+    strings(&composite["runs"], &mut texts);
+    let passed = texts.join("\n");
+    for (name, spec) in inputs {
+        let name = name.as_str().expect("input name");
+        let mine = spec["default"].as_str().unwrap_or("");
+        if let Some(theirs) = action["inputs"][name].as_mapping() {
+            let theirs = theirs.get("default").and_then(Value::as_str).unwrap_or("");
+            assert!(
+                mine.is_empty() || mine == theirs,
+                "security-ci input {name}: default {mine:?}, the action's {theirs:?}"
+            );
+        }
+        assert!(
+            passed.contains(&format!("inputs.{name}")),
+            "security-ci input {name} reaches no step"
+        );
+    }
+}
+
+#[test]
 fn the_workflow_check_catches_an_unknown_input_an_unknown_output_and_a_floating_ref() {
     // Regression guard for the check itself: a typo'd input, an output the action does not
     // declare, a bad mode, and a tag-pinned third-party action are each reported.
