@@ -16,6 +16,6 @@ scripts/check-crypto-provider.sh
 "$bin/hadolint" Dockerfile
 scripts/check-dockerfile.sh
 "$bin/shellcheck" entrypoint.sh scripts/*.sh .ci/run
-"$bin/check-jsonschema" --builtin-schema vendor.github-actions action.yml
+"$bin/check-jsonschema" --builtin-schema vendor.github-actions action.yml security-ci/action.yml
 "$bin/check-jsonschema" --builtin-schema vendor.github-workflows .github/workflows/*.yml examples/*.yml
-"$bin/zizmor" --offline --min-severity low .github/workflows action.yml examples/*.yml
+"$bin/zizmor" --offline --min-severity low .github/workflows action.yml security-ci/action.yml examples/*.yml

@@ -16,3 +16,4 @@ mod signing;
 mod supabase;
 mod validate;
 mod validate_sources;
+mod workflows;
