@@ -5,6 +5,7 @@ mod audit_truth;
 mod common;
 mod conformance;
 mod notify;
+mod policy;
 mod provenance;
 mod publish;
 mod recover;
