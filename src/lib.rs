@@ -7,6 +7,7 @@ pub mod adapters;
 pub mod domain;
 pub mod error;
 pub mod inputs;
+pub mod interface;
 pub mod modes;
 pub mod secret;
 
