@@ -18,7 +18,10 @@ scripts/check-dockerfile.sh
 "$bin/shellcheck" entrypoint.sh scripts/*.sh .ci/run
 "$bin/check-jsonschema" --builtin-schema vendor.github-actions action.yml
 # examples/slsa-policy.yml is a policy file, not a workflow: checked against its own schema.
-workflows=$(ls examples/*.yml | grep -v '/slsa-policy.yml$')
-"$bin/check-jsonschema" --builtin-schema vendor.github-workflows .github/workflows/*.yml $workflows
+workflows=()
+for f in examples/*.yml; do
+  [ "$f" = examples/slsa-policy.yml ] || workflows+=("$f")
+done
+"$bin/check-jsonschema" --builtin-schema vendor.github-workflows .github/workflows/*.yml "${workflows[@]}"
 "$bin/check-jsonschema" --schemafile schemas/policy.schema.json examples/slsa-policy.yml
-"$bin/zizmor" --offline --min-severity low .github/workflows action.yml $workflows
+"$bin/zizmor" --offline --min-severity low .github/workflows action.yml "${workflows[@]}"
