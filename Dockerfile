@@ -14,6 +14,7 @@ COPY Cargo.toml Cargo.lock ./
 RUN mkdir -p src benches tests/integration \
     && echo 'fn main() {}' > src/main.rs \
     && echo 'fn main() {}' > benches/hashing.rs \
+    && echo 'fn main() {}' > benches/report.rs \
     && echo 'fn main() {}' > tests/integration/main.rs \
     && : > src/lib.rs \
     && cargo build --release --locked --bin slsa-provenance-action
