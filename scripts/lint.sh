@@ -17,5 +17,11 @@ scripts/check-crypto-provider.sh
 scripts/check-dockerfile.sh
 "$bin/shellcheck" entrypoint.sh scripts/*.sh .ci/run
 "$bin/check-jsonschema" --builtin-schema vendor.github-actions action.yml security-ci/action.yml
-"$bin/check-jsonschema" --builtin-schema vendor.github-workflows .github/workflows/*.yml examples/*.yml
-"$bin/zizmor" --offline --min-severity low .github/workflows action.yml security-ci/action.yml examples/*.yml
+# examples/slsa-policy.yml is a policy file, not a workflow: checked against its own schema.
+workflows=()
+for f in examples/*.yml; do
+  [ "$f" = examples/slsa-policy.yml ] || workflows+=("$f")
+done
+"$bin/check-jsonschema" --builtin-schema vendor.github-workflows .github/workflows/*.yml "${workflows[@]}"
+"$bin/check-jsonschema" --schemafile schemas/policy.schema.json examples/slsa-policy.yml
+"$bin/zizmor" --offline --min-severity low .github/workflows action.yml security-ci/action.yml "${workflows[@]}"

@@ -109,6 +109,8 @@ pub enum FailureReason {
     /// `mode: report` with `source: supabase`: the PostgREST query failed or answered rows we
     /// cannot read.
     SupabaseQueryFailed,
+    /// The governance policy file (`policy` input) is not valid: its line and field are named.
+    PolicyInvalid,
 }
 
 impl FailureReason {
@@ -162,6 +164,7 @@ impl FailureReason {
         Self::ProvenanceNotFound,
         Self::MalformedProvenance,
         Self::SupabaseQueryFailed,
+        Self::PolicyInvalid,
     ];
 
     pub fn code(self) -> &'static str {
@@ -214,6 +217,7 @@ impl FailureReason {
             Self::ProvenanceNotFound => "provenance_not_found",
             Self::MalformedProvenance => "malformed_provenance",
             Self::SupabaseQueryFailed => "supabase_query_failed",
+            Self::PolicyInvalid => "policy_invalid",
         }
     }
 }

@@ -9,6 +9,7 @@ pub mod error;
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod inputs;
+pub mod interface;
 pub mod modes;
 pub mod secret;
 

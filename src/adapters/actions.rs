@@ -90,6 +90,10 @@ impl Actions {
     }
 
     pub fn set_output(&mut self, name: &str, value: &str) -> io::Result<()> {
+        debug_assert!(
+            crate::interface::is_output(name),
+            "output '{name}' is not declared in interface::OUTPUTS (and action.yml)"
+        );
         self.written.push((name.to_string(), value.to_string()));
         match &self.output_file {
             Some(p) => append(p, |w| write_output(w, name, value)),

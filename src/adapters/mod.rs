@@ -9,6 +9,7 @@ pub mod files;
 pub mod git;
 pub mod github;
 pub mod oidc;
+pub mod policy_file;
 pub mod provenance_sources;
 pub mod rekor_lookup;
 pub mod reports;

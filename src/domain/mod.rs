@@ -11,6 +11,7 @@ pub mod kpi;
 pub mod manifest;
 pub mod manifest_schema;
 pub mod notify;
+pub mod policy;
 pub mod provenance_doc;
 pub mod recover;
 pub mod release_notes;

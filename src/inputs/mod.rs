@@ -90,13 +90,14 @@ pub const KNOWN_INPUTS: &[&str] = &[
     "badge-label",
     "dashboard-path",
     "cache-dir",
+    "policy",
 ];
 
 /// The modes of the interface, built or not.
 pub const MODES: &[&str] = &["provenance", "validate", "notify", "recover", "report"];
 
 /// Strings as collected, nothing validated. Field names are the kebab-case input names.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub struct RawInputs {
     pub mode: Option<String>,
@@ -169,6 +170,8 @@ pub struct RawInputs {
     pub badge_label: Option<String>,
     pub dashboard_path: Option<String>,
     pub cache_dir: Option<String>,
+    // governance policy (validate, report)
+    pub policy: Option<String>,
     /// Input names we do not know (warned about, like the runner does).
     #[serde(skip)]
     pub unknown: Vec<String>,

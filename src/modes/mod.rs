@@ -6,6 +6,7 @@
 
 pub mod audit_trail;
 pub mod notify;
+pub mod policy;
 pub mod provenance;
 pub mod recover;
 pub mod report;

@@ -20,7 +20,7 @@ use crate::adapters::actions::Actions;
 use crate::adapters::context::RunEnv;
 use crate::adapters::files;
 use crate::adapters::reports;
-use crate::domain::kpi::{self, DayManifest, RepoHistory, Report, Targets};
+use crate::domain::kpi::{self, DayManifest, RepoHistory, Report};
 use crate::domain::render::{badge, dashboard};
 use crate::error::{Context, Failure, FailureReason, Result};
 use crate::inputs::{RawInputs, ReportInputs, ReportSource, Repositories};
@@ -35,6 +35,7 @@ pub async fn run(
     now: DateTime<Utc>,
 ) -> Result<()> {
     let inputs = ReportInputs::from_raw(raw)?;
+    let loaded = super::policy::load(raw, &env.workspace)?;
     for secret in [&inputs.github_token].into_iter().flatten() {
         actions.mask(secret.expose());
     }
@@ -63,7 +64,8 @@ pub async fn run(
     }
 
     // 3. Decide and render.
-    let report = kpi::build(&histories, now, &Targets::default());
+    let targets = super::policy::report_targets(loaded.as_ref(), actions);
+    let report = kpi::build(&histories, now, &targets);
     let ctx = dashboard::Context {
         server_url: env.server_url(),
         source: match inputs.source {

@@ -39,7 +39,16 @@ pub async fn run(
     actions: &mut Actions,
     now: DateTime<Utc>,
 ) -> Result<()> {
-    // 1. Inputs and trust: bad ones fail before anything is read.
+    // 1. Inputs, under them the governance policy, and trust: bad ones fail before anything
+    //    is read.
+    let loaded = super::policy::load(raw, &env.workspace)?;
+    let rule_tag = raw
+        .expected_tag
+        .clone()
+        .or_else(|| env.release_tag())
+        .or_else(|| raw.tag.clone())
+        .or_else(|| env.ref_tag());
+    let raw = &super::policy::apply_to_validate(raw, loaded.as_ref(), rule_tag.as_deref(), actions);
     let inputs = ValidateInputs::from_raw(raw)?;
     let anchors = trust_anchors(&inputs, &env.workspace)?;
     let key = public_key(&inputs, &env.workspace)?;

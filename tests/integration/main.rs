@@ -6,6 +6,7 @@ mod common;
 mod conformance;
 mod fuzz_regressions;
 mod notify;
+mod policy;
 mod provenance;
 mod publish;
 mod recover;
