@@ -15,4 +15,5 @@ mod secrets;
 mod signing;
 mod supabase;
 mod validate;
+mod validate_network;
 mod validate_sources;
