@@ -8,13 +8,13 @@
 //! without it only our figures are printed.
 //!
 //! What "ours" runs, chosen by `--ours`:
-//! - `library` (default until `mode: validate` is merged): a child process of this bench
-//!   (`--verify-child`) verifies every bundle with `adapters::sigstore::verify_bundle`, the
-//!   verifier the mode uses, binding each to its artifact's bytes; with all cores (rayon), and
-//!   once more on one thread for an honest per-core figure.
-//! - `binary`: ONE invocation of the release binary, `slsa-provenance-action validate` over the
-//!   same files ([`binary_command`]), timed and measured with `/usr/bin/time`. Switch the
-//!   default to it when the mode exists.
+//! - `binary` (default): ONE invocation of the binary cargo built for this bench (bench
+//!   profile), `slsa-provenance-action validate` over the same files, offline
+//!   ([`binary_command`]), timed and measured with `/usr/bin/time`: the product as a user runs it.
+//! - `library`: a child process of this bench (`--verify-child`) verifies every bundle with
+//!   `adapters::sigstore::verify_bundle`, the verifier the mode uses, binding each to its
+//!   artifact's bytes; with all cores (rayon), and once more on one thread for an honest
+//!   per-core figure.
 //!
 //! Both sides read every bundle and artifact from disk, verify the DSSE signature with the
 //! public key and require the artifact's SHA-256 among the statement's subjects. Peak memory
@@ -36,6 +36,10 @@ use slsa_provenance_action::adapters::sigstore::{
 };
 use slsa_provenance_action::domain::signing::LogPolicy;
 use slsa_provenance_action::secret::Secret;
+
+/// The builder id every bench statement records (and the binary is told to expect).
+const BUILDER_ID: &str =
+    "https://github.com/octo/app/.github/workflows/release.yml@refs/tags/v1.0.0";
 
 /// The issue's target: at least 10x `@sigstore/verify`'s throughput.
 const TARGET_RATIO: f64 = 10.0;
@@ -84,7 +88,7 @@ fn main() {
     let quick = args.iter().any(|a| a == "--quick");
     let ours = match args.iter().position(|a| a == "--ours") {
         Some(i) => args.get(i + 1).map(String::as_str).unwrap_or(""),
-        None => "library",
+        None => "binary",
     };
     let plan = if quick { QUICK } else { FULL };
     if let Err(e) = run(&plan, quick, ours) {
@@ -233,9 +237,13 @@ fn generate(root: &Path, plan: &Plan) -> Result<(), String> {
                 "predicate": {
                     "buildDefinition": {
                         "buildType": "https://github.com/slsa-provenance-action/bench",
-                        "externalParameters": {"workflow": {"ref": "refs/tags/v1.0.0"}}
+                        "externalParameters": {"workflow": {
+                            "ref": "refs/tags/v1.0.0",
+                            "repository": "https://github.com/octo/app",
+                            "path": ".github/workflows/release.yml"
+                        }}
                     },
-                    "runDetails": {"builder": {"id": "https://github.com/octo/app/.github/workflows/release.yml@refs/tags/v1.0.0"}}
+                    "runDetails": {"builder": {"id": BUILDER_ID}}
                 }
             });
             let bytes = serde_json::to_vec(&statement).map_err(|e| e.to_string())?;
@@ -329,7 +337,8 @@ fn library_child(root: &Path, single_thread: bool) -> Result<Measure, String> {
 }
 
 /// The one invocation of our binary that validates every artifact against its bundle, offline.
-/// Input names follow issue 7 (`mode: validate`); adjust here if the merged mode differs.
+/// Input names are those `src/inputs/validate.rs` reads; `rekor-url: offline` keeps it off the
+/// network, `expected-builder-id` names the builder (a key has no signing workflow to match).
 fn binary_command(binary: &Path, root: &Path) -> Command {
     let mut cmd = Command::new(binary);
     cmd.current_dir(root)
@@ -342,21 +351,16 @@ fn binary_command(binary: &Path, root: &Path) -> Command {
         .args(["validate", "--subject-path", "artifacts/*"])
         .args(["--provenance-path", "bundles/*.sigstore.json"])
         .args(["--public-key", "key.pub"])
-        .args(["--source-repository", "octo/app"]);
+        .args(["--source-repository", "octo/app"])
+        .args(["--rekor-url", "offline"])
+        .args(["--expected-builder-id", BUILDER_ID])
+        .args(["--result-path", "validate-report.json"]);
     cmd
 }
 
 fn binary(root: &Path, expected: usize) -> Result<Measure, String> {
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target"));
-    let binary = target.join("release/slsa-provenance-action");
-    if !binary.is_file() {
-        return Err(format!(
-            "{} not found: run `cargo build --release` first",
-            binary.display()
-        ));
-    }
+    // Cargo builds the package's binary for its benches, with the bench profile.
+    let binary = PathBuf::from(env!("CARGO_BIN_EXE_slsa-provenance-action"));
     let inner = binary_command(&binary, root);
     // `/usr/bin/time -f '%e %M'` gives wall seconds and peak RSS (KiB) of exactly that process.
     let mut cmd = Command::new("/usr/bin/time");
@@ -384,9 +388,21 @@ fn binary(root: &Path, expected: usize) -> Result<Measure, String> {
         .split_whitespace()
         .nth(1)
         .and_then(|v| v.parse::<u64>().ok());
+    // What the binary says it verified, from its JSON report (not assumed).
+    let report: serde_json::Value = std::fs::read(root.join("validate-report.json"))
+        .ok()
+        .and_then(|b| serde_json::from_slice(&b).ok())
+        .ok_or("the binary wrote no readable validate-report.json")?;
+    let verified = report["subjects_verified"].as_u64().unwrap_or(0) as usize;
+    let total = report["subjects_total"].as_u64().unwrap_or(0) as usize;
+    if total != expected {
+        return Err(format!(
+            "the binary saw {total} artifacts, expected {expected}"
+        ));
+    }
     Ok(Measure {
-        verified: expected,
-        failed: 0,
+        verified,
+        failed: total - verified,
         seconds: wall,
         peak_rss_kib: rss,
     })

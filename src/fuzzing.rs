@@ -13,6 +13,7 @@ use crate::adapters::sigstore::{
     parse_bundle, sign_with_key, verify_bundle, Binding, Expected, SigningKey, TrustAnchor,
 };
 use crate::adapters::zip_unpack::{self, Limits};
+use crate::domain::provenance_doc::{self, DocumentKind};
 use crate::domain::signing::LogPolicy;
 use crate::secret::Secret;
 use sigstore_trust_root::SigstoreInstance;
@@ -26,6 +27,7 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("bundle_verify", bundle_verify),
     ("statement_roundtrip", statement_roundtrip),
     ("zip_unpack", zip_unpack),
+    ("document", document),
 ];
 
 /// A throwaway P-256 key (made for these targets; it signs nothing real).
@@ -154,5 +156,40 @@ pub fn zip_unpack(data: &[u8]) {
                 .all(|c| matches!(c, std::path::Component::Normal(_))),
             "{p:?} has a non-plain component"
         );
+    }
+}
+
+/// A provenance file as `mode: validate` reads it (`provenance_doc::parse_document`: one
+/// bundle / DSSE envelope / statement, or JSON lines of them, told apart by keys). Every
+/// document it returns is a JSON object of the kind it was classified as, carries a line
+/// number exactly when the file was JSON lines, and goes on through the parser its kind leads
+/// to (`parse_envelope`, `read_statement`) without panicking.
+pub fn document(data: &[u8]) {
+    let Ok(docs) = provenance_doc::parse_document(data) else {
+        return;
+    };
+    assert!(!docs.is_empty(), "Ok with no document");
+    let lines = docs.iter().filter(|d| d.line.is_some()).count();
+    assert!(
+        lines == 0 && docs.len() == 1 || lines == docs.len(),
+        "one value without a line number, or JSON lines all numbered"
+    );
+    for d in docs {
+        let value: serde_json::Value =
+            serde_json::from_str(&d.json).expect("a document's JSON text parses again");
+        let map = value.as_object().expect("a document is a JSON object");
+        match d.kind {
+            DocumentKind::Bundle => assert!(map.contains_key("mediaType")),
+            DocumentKind::DsseEnvelope => {
+                assert!(map.contains_key("payloadType") && map.contains_key("signatures"));
+                if let Ok(envelope) = provenance_doc::parse_envelope(&d.json) {
+                    let _ = provenance_doc::read_statement(&envelope.payload);
+                }
+            }
+            DocumentKind::Statement => {
+                assert!(map.contains_key("_type") && map.contains_key("subject"));
+                let _ = provenance_doc::read_statement(d.json.as_bytes());
+            }
+        }
     }
 }

@@ -165,13 +165,13 @@ fn folder_name(name: &str, id: u64) -> String {
 }
 
 /// Provenance published for a release: the bytes of its `*.intoto.jsonl` assets; when it has
-/// none (or there is no release for `tag`), every attestation GitHub stores for each of
+/// none (or there is no release for `tag`, or no `tag` is known), every attestation GitHub stores for each of
 /// `sha256_digests` (lowercase hex). Each item is `(origin, bytes)`, origin naming where it
 /// came from. Empty when nothing was found: whether that fails is the caller's decision.
 pub async fn fetch_release_provenance(
     gh: &GitHub<'_>,
     repository: &str,
-    tag: &str,
+    tag: Option<&str>,
     sha256_digests: &[String],
 ) -> Result<Vec<(String, Vec<u8>)>, SourceError> {
     if let Some(bad) = sha256_digests.iter().find(|d| !is_sha256_hex(d)) {
@@ -180,7 +180,10 @@ pub async fn fetch_release_provenance(
         )));
     }
     let gh = gh.with_attempts(SOURCE_ATTEMPTS);
-    let mut found = release_assets(&gh, repository, tag).await?;
+    let mut found = match tag {
+        Some(tag) => release_assets(&gh, repository, tag).await?,
+        None => Vec::new(),
+    };
     if !found.is_empty() {
         return Ok(found);
     }

@@ -56,7 +56,16 @@ pub async fn run(
 
     // 2. What to check, and the provenance to check it against.
     let artifacts = artifacts(&inputs, &env.workspace, actions)?;
-    let documents = sources::gather(&inputs, &env.workspace, actions).await?;
+    let digests: Vec<String> = artifacts.iter().map(|a| a.sha256.clone()).collect();
+    let release_tag = exact_tag(&inputs, env);
+    let net = sources::Network {
+        env,
+        repository: policy.source_repository.as_deref(),
+        tag: release_tag.as_deref(),
+        digests: &digests,
+        token: raw.github_token.as_ref(),
+    };
+    let documents = sources::gather(&inputs, &env.workspace, &net, actions).await?;
 
     // 3. Prove each document's signature, read its statement.
     let (judged, records) = prove_documents(&documents, &inputs, key.as_ref(), &anchors).await;
@@ -208,6 +217,15 @@ fn run_tag(inputs: &ValidateInputs, env: &RunEnv) -> Option<String> {
     env.release_tag()
         .or_else(|| inputs.tag.clone())
         .or_else(|| env.ref_tag())
+}
+
+/// The tag whose release holds the provenance: `expected-tag` when it is not a pattern, else
+/// the run's tag.
+fn exact_tag(inputs: &ValidateInputs, env: &RunEnv) -> Option<String> {
+    match &inputs.expected_tag {
+        Some(t) if !t.contains(['*', '?', '[', '{']) => Some(t.clone()),
+        _ => run_tag(inputs, env),
+    }
 }
 
 /// The domain policy: inputs, with the run's defaults filled in.

@@ -16,5 +16,6 @@ mod secrets;
 mod signing;
 mod supabase;
 mod validate;
+mod validate_network;
 mod validate_sources;
 mod workflows;

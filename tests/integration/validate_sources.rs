@@ -452,7 +452,7 @@ async fn public_release_intoto_assets_are_downloaded_without_a_token() {
 
     let config = config(&server);
     let gh = client(&config, None);
-    let found = fetch_release_provenance(&gh, REPO, "v1.0.0", &[DIGEST.to_string()])
+    let found = fetch_release_provenance(&gh, REPO, Some("v1.0.0"), &[DIGEST.to_string()])
         .await
         .expect("found");
     assert_eq!(
@@ -513,7 +513,7 @@ async fn release_without_intoto_assets_falls_back_to_attestations_paged_by_curso
     let config = config(&server);
     let token = Secret::new(TOKEN);
     let gh = client(&config, Some(&token));
-    let found = fetch_release_provenance(&gh, REPO, "v1.0.0", &[DIGEST.to_string()])
+    let found = fetch_release_provenance(&gh, REPO, Some("v1.0.0"), &[DIGEST.to_string()])
         .await
         .expect("found");
     let origins: Vec<&str> = found.iter().map(|(o, _)| o.as_str()).collect();
@@ -563,7 +563,7 @@ async fn no_release_and_no_attestations_is_an_empty_answer_not_an_error() {
         .await;
     let config = config(&server);
     let gh = client(&config, None);
-    let found = fetch_release_provenance(&gh, REPO, "v1.0.0", &[DIGEST.to_string()])
+    let found = fetch_release_provenance(&gh, REPO, Some("v1.0.0"), &[DIGEST.to_string()])
         .await
         .expect("no error");
     assert!(found.is_empty());
@@ -595,7 +595,7 @@ async fn next_page_on_another_host_is_not_followed_with_the_token() {
     let config = config(&server);
     let token = Secret::new(TOKEN);
     let gh = client(&config, Some(&token));
-    let e = fetch_release_provenance(&gh, REPO, "v1.0.0", &[DIGEST.to_string()])
+    let e = fetch_release_provenance(&gh, REPO, Some("v1.0.0"), &[DIGEST.to_string()])
         .await
         .expect_err("refused");
     assert_eq!(Failure::from(e).reason.code(), "github_api_failed");
@@ -607,7 +607,7 @@ async fn a_digest_that_is_not_sha256_hex_is_invalid_input() {
     let server = MockServer::start().await;
     let config = config(&server);
     let gh = client(&config, None);
-    let e = fetch_release_provenance(&gh, REPO, "v1.0.0", &["../../x".to_string()])
+    let e = fetch_release_provenance(&gh, REPO, Some("v1.0.0"), &["../../x".to_string()])
         .await
         .expect_err("bad digest");
     assert_eq!(Failure::from(e).reason.code(), "invalid_input");
