@@ -1,0 +1,203 @@
+//! Every mode that learns something about a run updates that run's entry through the audit
+//! store (`modes::entry_store`): the workspace files re-sealed (the day and every later day),
+//! or the audit branch by the run record's compare-and-swap. Fakes: the Git Database API of
+//! `audit_store`, a webhook on 127.0.0.1 for notify.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use serde_json::Value;
+use wiremock::matchers::any;
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+use crate::audit_store::{
+    chained_days, day_of, manifest_at, run_against, verify_files, workspace, FakeGit, TOKEN,
+};
+use crate::common::{Runner, Workspace};
+
+async fn webhook() -> MockServer {
+    let server = MockServer::start().await;
+    Mock::given(any())
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(serde_json::json!({"delivered": true})),
+        )
+        .mount(&server)
+        .await;
+    server
+}
+
+fn notify(ws: &Workspace, hook: &MockServer, run_id: u64, tag: &str) -> Runner {
+    ws.runner()
+        .input("mode", "notify")
+        .input("run-id", run_id.to_string())
+        .input("tag", tag)
+        .input("notify-webhook-url", format!("{}/hook", hook.uri()))
+        .env("SLSA_PROVENANCE_RETRY_BASE_MS", "1")
+        .env("SLSA_PROVENANCE_HTTP_TIMEOUT_MS", "5000")
+}
+
+fn entry_of(dir: &Path, day: &str, run_id: u64) -> Value {
+    let m: Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.join(day).join("manifest.json")).expect("manifest"),
+    )
+    .expect("json");
+    m["entries"]
+        .as_array()
+        .expect("entries")
+        .iter()
+        .find(|e| e["run_id"] == run_id)
+        .cloned()
+        .expect("entry")
+}
+
+fn snapshot(dir: &Path) -> BTreeMap<String, String> {
+    ["2026-03-01", "2026-03-02", "2026-03-03"]
+        .iter()
+        .map(|d| {
+            (
+                d.to_string(),
+                std::fs::read_to_string(dir.join(d).join("manifest.json")).expect("r"),
+            )
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn notify_of_an_earlier_days_run_re_links_every_later_day_and_the_chain_stays_valid() {
+    // Run 1 is on 2026-03-01; 03-02 and 03-03 follow. Re-sealing 03-01 changes its head, so
+    // the later days are re-linked: verify-manifest still passes.
+    let ws = Workspace::new();
+    let dir = ws.path().join("docs/reports");
+    chained_days(&dir);
+    let before = snapshot(&dir);
+    let hook = webhook().await;
+    let out = notify(&ws, &hook, 1, "v1.1")
+        .input("audit-store", "workspace")
+        .run();
+    out.assert_success();
+    assert_eq!(entry_of(&dir, "2026-03-01", 1)["notify_slack"], true);
+    let after = snapshot(&dir);
+    assert!(
+        before.iter().all(|(d, t)| after[d] != *t),
+        "the day and both later days are re-sealed"
+    );
+    ws.runner()
+        .arg("verify-manifest")
+        .arg("docs/reports")
+        .run()
+        .assert_success();
+}
+
+#[tokio::test]
+async fn hand_edited_manifest_makes_notify_and_recover_fail_with_manifest_tampered_without_writing()
+{
+    // Someone edits an entry of 2026-03-01 by hand; an update must not re-seal (launder) it.
+    let ws = Workspace::new();
+    let dir = ws.path().join("docs/reports");
+    chained_days(&dir);
+    let day1 = dir.join("2026-03-01/manifest.json");
+    let text = std::fs::read_to_string(&day1).expect("r");
+    std::fs::write(&day1, text.replace("\"octocat\"", "\"mallory\"")).expect("w");
+    let before = snapshot(&dir);
+    let hook = webhook().await;
+    let out = notify(&ws, &hook, 5, "v1.5")
+        .input("audit-store", "workspace")
+        .run();
+    out.assert_failure("manifest_tampered");
+    assert!(out.stdout.contains("2026-03-01"), "{}", out.stdout);
+    let out = ws
+        .runner()
+        .input("mode", "recover")
+        .input("run-id", "5")
+        .input("tag", "v1.5")
+        .input("github-token", TOKEN)
+        .input("audit-store", "workspace")
+        .run();
+    out.assert_failure("manifest_tampered");
+    assert_eq!(snapshot(&dir), before, "nothing was written");
+    assert!(
+        hook.received_requests()
+            .await
+            .unwrap_or_default()
+            .is_empty(),
+        "notify stopped before it told anyone"
+    );
+}
+
+#[tokio::test]
+async fn commit_store_provenance_then_notify_updates_the_entry_on_the_branch() {
+    // A provenance run commits its record; notify then updates that entry by a fast-forward
+    // commit of its own on the audit branch.
+    let fake = FakeGit::start().await;
+    let ws = workspace();
+    run_against(&ws, &fake, "v1.0.0", 101)
+        .run()
+        .assert_success();
+    let hook = webhook().await;
+    let out = notify(&ws, &hook, 101, "v1.0.0")
+        .env("GITHUB_API_URL", fake.api_url())
+        .input("audit-store", "commit")
+        .input("github-token", TOKEN)
+        .run();
+    out.assert_success();
+    let g = fake.git();
+    let history = g.history("main");
+    assert_eq!(history.len(), 3, "initial, provenance, notify");
+    assert!(
+        history[0].1.starts_with("notify: v1.0.0 run 101"),
+        "{}",
+        history[0].1
+    );
+    assert_eq!(out.out("audit-commit"), Some(history[0].0.as_str()));
+    let files = g.files("main");
+    let m = manifest_at(&files);
+    assert_eq!(m["entries"][0]["notify_slack"], true);
+    assert_eq!(
+        m["entries"][0]["status"], "success",
+        "the run's own fields stay"
+    );
+    drop(g);
+    verify_files(&fake.git().files("main")).assert_success();
+    // The workspace copy says the same.
+    let day = day_of(&files);
+    assert_eq!(
+        entry_of(&ws.path().join("docs/reports"), &day, 101)["notify_slack"],
+        true
+    );
+}
+
+#[tokio::test]
+async fn concurrent_commit_while_notify_updates_is_re_read_and_retried() {
+    // Another writer commits between notify's read and its ref update (422 not a fast
+    // forward): notify re-reads the head, re-applies its update, and lands on top.
+    let fake = FakeGit::start().await;
+    let ws = workspace();
+    run_against(&ws, &fake, "v1.0.0", 202)
+        .run()
+        .assert_success();
+    fake.git().race = Some(BTreeMap::from([(
+        "OTHER.md".to_string(),
+        b"theirs".to_vec(),
+    )]));
+    let hook = webhook().await;
+    let out = notify(&ws, &hook, 202, "v1.0.0")
+        .env("GITHUB_API_URL", fake.api_url())
+        .input("audit-store", "commit")
+        .input("github-token", TOKEN)
+        .run();
+    out.assert_success();
+    assert!(
+        out.stdout.contains("moved while we wrote"),
+        "{}",
+        out.stdout
+    );
+    let g = fake.git();
+    let history: Vec<String> = g.history("main").into_iter().map(|(_, m)| m).collect();
+    assert_eq!(history.len(), 4, "{history:?}");
+    assert!(history[0].starts_with("notify:"), "{history:?}");
+    let files = g.files("main");
+    assert!(files.contains_key("OTHER.md"), "their commit is kept");
+    assert_eq!(manifest_at(&files)["entries"][0]["notify_slack"], true);
+    drop(g);
+    verify_files(&fake.git().files("main")).assert_success();
+}
