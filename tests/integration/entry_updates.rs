@@ -201,3 +201,23 @@ async fn concurrent_commit_while_notify_updates_is_re_read_and_retried() {
     drop(g);
     verify_files(&fake.git().files("main")).assert_success();
 }
+
+#[test]
+fn report_refuses_an_edited_sealed_day_that_only_the_hash_chain_catches() {
+    // A sealed entry's run_id is edited by hand (still unique, ordered, non-empty: only the
+    // hash chain sees it); report must fail with manifest_tampered and write no dashboard.
+    let ws = Workspace::new();
+    let dir = ws.path().join("docs/reports");
+    chained_days(&dir);
+    let day = dir.join("2026-03-02/manifest.json");
+    let text = std::fs::read_to_string(&day).expect("r");
+    std::fs::write(&day, text.replace("\"run_id\": 4", "\"run_id\": 44")).expect("w");
+    let out = ws
+        .runner()
+        .event("schedule", serde_json::json!({"schedule": "0 6 * * 1"}))
+        .input("mode", "report")
+        .run();
+    out.assert_failure("manifest_tampered");
+    assert!(out.stdout.contains("2026-03-02"), "{}", out.stdout);
+    assert!(!dir.join("v_ops_slsa_status.md").exists());
+}
