@@ -221,3 +221,73 @@ fn report_refuses_an_edited_sealed_day_that_only_the_hash_chain_catches() {
     assert!(out.stdout.contains("2026-03-02"), "{}", out.stdout);
     assert!(!dir.join("v_ops_slsa_status.md").exists());
 }
+
+fn verify_workspace(ws: &Workspace) {
+    ws.runner()
+        .arg("verify-manifest")
+        .arg("docs/reports")
+        .run()
+        .assert_success();
+}
+
+/// The one entry of the workspace trail (a single run).
+fn only_entry(ws: &Workspace) -> Value {
+    let dir = ws.path().join("docs/reports");
+    let day = std::fs::read_dir(&dir)
+        .expect("reports")
+        .filter_map(Result::ok)
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .find(|d| dir.join(d).join("manifest.json").is_file())
+        .expect("a day");
+    let m: Value =
+        serde_json::from_str(&ws.read(&format!("docs/reports/{day}/manifest.json"))).expect("json");
+    m["entries"][0].clone()
+}
+
+#[tokio::test]
+async fn workspace_store_provenance_then_validate_then_notify_keeps_every_modes_fields_and_the_chain(
+) {
+    // One run: provenance records it, validate and notify each add their fields; the chain
+    // verifies after every step.
+    let (ws, bundle, _) = crate::validate::signed_release();
+    verify_workspace(&ws);
+    let run_id = only_entry(&ws)["run_id"].as_u64().expect("run id");
+    crate::validate::validate_own(&ws, &bundle)
+        .input("audit-store", "workspace")
+        .run()
+        .assert_success();
+    assert_eq!(only_entry(&ws)["validation_status"], "passed");
+    verify_workspace(&ws);
+    let hook = webhook().await;
+    notify(&ws, &hook, run_id, "v1.0.0")
+        .input("audit-store", "workspace")
+        .run()
+        .assert_success();
+    let e = only_entry(&ws);
+    assert_eq!(e["notify_slack"], true);
+    assert_eq!(e["validation_status"], "passed", "validate's field stays");
+    assert_eq!(e["status"], "success", "provenance's field stays");
+    verify_workspace(&ws);
+}
+
+#[test]
+fn hand_edited_manifest_makes_validate_fail_with_manifest_tampered_without_writing() {
+    // The run's entry is edited by hand after provenance sealed it; validate must refuse.
+    let (ws, bundle, _) = crate::validate::signed_release();
+    let dir = ws.path().join("docs/reports");
+    let day = std::fs::read_dir(&dir)
+        .expect("reports")
+        .filter_map(Result::ok)
+        .map(|e| e.path().join("manifest.json"))
+        .find(|p| p.is_file())
+        .expect("manifest");
+    let text = std::fs::read_to_string(&day).expect("r");
+    let edited = text.replacen("\"success\"", "\"failure\"", 1);
+    assert_ne!(edited, text);
+    std::fs::write(&day, &edited).expect("w");
+    let out = crate::validate::validate_own(&ws, &bundle)
+        .input("audit-store", "workspace")
+        .run();
+    out.assert_failure("manifest_tampered");
+    assert_eq!(std::fs::read_to_string(&day).expect("r"), edited);
+}

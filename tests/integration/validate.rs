@@ -45,7 +45,7 @@ fn real_world() -> Workspace {
     ws
 }
 
-fn validate(ws: &Workspace) -> Runner {
+pub(crate) fn validate(ws: &Workspace) -> Runner {
     ws.runner()
         .arg("validate")
         .input("result-path", "validate-report.json")
@@ -583,7 +583,7 @@ async fn old_dsse_envelope_absent_from_rekor_is_log_proof_missing() {
 // ---------------------------------------------------------------------------------------------
 // What mode: provenance produces
 
-fn signed_release() -> (Workspace, String, String) {
+pub(crate) fn signed_release() -> (Workspace, String, String) {
     let ws = Workspace::new();
     ws.write("dist/app-1.0.0.tar.gz", b"the release archive");
     ws.write("dist/app-1.0.0.zip", b"the other archive");
@@ -609,7 +609,7 @@ fn signed_release() -> (Workspace, String, String) {
     )
 }
 
-fn validate_own(ws: &Workspace, bundle: &str) -> Runner {
+pub(crate) fn validate_own(ws: &Workspace, bundle: &str) -> Runner {
     validate(ws)
         .release_event("v1.0.0")
         .input("provenance-path", bundle)
