@@ -291,3 +291,39 @@ fn hand_edited_manifest_makes_validate_fail_with_manifest_tampered_without_writi
     out.assert_failure("manifest_tampered");
     assert_eq!(std::fs::read_to_string(&day).expect("r"), edited);
 }
+
+#[tokio::test]
+async fn validate_tells_the_supabase_validate_function_and_its_failure_is_only_a_warning() {
+    // After validate records the outcome, the seed's edge function gets {tag, run_id, status,
+    // verified_at}; a 500 from it warns and the validation still passes.
+    let (ws, bundle, _) = crate::validate::signed_release();
+    let run_id = only_entry(&ws)["run_id"].as_u64().expect("run id");
+    let supabase = MockServer::start().await;
+    Mock::given(any())
+        .respond_with(ResponseTemplate::new(500).set_body_string("down"))
+        .mount(&supabase)
+        .await;
+    let out = crate::validate::validate_own(&ws, &bundle)
+        .input("audit-store", "workspace")
+        .input("supabase-url", supabase.uri())
+        .input("supabase-key", "sb_test_key_123")
+        .env("SLSA_PROVENANCE_RETRY_BASE_MS", "1")
+        .run();
+    out.assert_success();
+    assert!(
+        out.stdout.contains("::warning::Supabase validate function"),
+        "{}",
+        out.stdout
+    );
+    let sent = supabase.received_requests().await.unwrap_or_default();
+    assert!(!sent.is_empty(), "the function was called");
+    let req = &sent[0];
+    assert_eq!(req.method.as_str(), "POST");
+    assert_eq!(req.url.path(), "/functions/v1/provenance-validate");
+    let body: Value = req.body_json().expect("json");
+    assert_eq!(body["tag"], "v1.0.0");
+    assert_eq!(body["run_id"], run_id);
+    assert_eq!(body["status"], "passed");
+    assert!(body["verified_at"].is_string());
+    assert!(body.get("failure_reason").is_none());
+}
