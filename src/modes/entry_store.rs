@@ -5,8 +5,8 @@
 //!
 //! - `workspace`: the day files below `reports-dir`, re-sealed by `domain::entry_update` (the
 //!   day and every later day), each written atomically and owned by the workspace's owner.
-//! - `commit`: the workspace copy as above when it holds the entry (later steps of the job read
-//!   it), then the branch: `adapters::store::commit::CommitStore::update_entry`, the run
+//! - `commit`: the branch, then the workspace copy as above when it holds the entry (later
+//!   steps of the job read it). The branch: `adapters::store::commit::CommitStore::update_entry`, the run
 //!   record's compare-and-swap loop (422 -> re-read, re-apply, retry), protected branch -> pull
 //!   request. A refused commit is a warning: the update is in the workspace copy only.
 //! - `none`: nothing.
@@ -77,11 +77,12 @@ pub async fn update_entry(
     if req.inputs.store == AuditStore::None {
         return Ok(None);
     }
-    let local = update_workspace(req, update, actions)?;
     if req.inputs.store == AuditStore::Workspace {
-        return Ok(local);
+        return update_workspace(req, update, actions);
     }
+    // The branch first: a tampered trail there fails the mode before the workspace copy changes.
     let committed = update_branch(req, update, actions).await?;
+    let local = update_workspace(req, update, actions)?;
     Ok(committed.or(local))
 }
 

@@ -31,10 +31,10 @@ pub(crate) struct Git {
     trees: BTreeMap<String, BTreeMap<String, (String, String)>>,
     /// Commit sha -> (tree, parents, message).
     commits: BTreeMap<String, (String, Vec<String>, String)>,
-    refs: BTreeMap<String, String>,
-    protected: BTreeSet<String>,
+    pub(crate) refs: BTreeMap<String, String>,
+    pub(crate) protected: BTreeSet<String>,
     read_only: bool,
-    pulls: Vec<Value>,
+    pub(crate) pulls: Vec<Value>,
     /// Files another writer commits on `main` just before the next ref update is handled.
     pub(crate) race: Option<BTreeMap<String, Vec<u8>>>,
 }
@@ -99,7 +99,7 @@ impl Git {
     }
 
     /// Commit `files` on top of `main` (another writer).
-    fn commit_on_main(&mut self, files: BTreeMap<String, Vec<u8>>, message: &str) {
+    pub(crate) fn commit_on_main(&mut self, files: BTreeMap<String, Vec<u8>>, message: &str) {
         let head = self.refs["main"].clone();
         let mut flat = BTreeMap::new();
         let base = self.commits[&head].0.clone();

@@ -327,3 +327,69 @@ async fn validate_tells_the_supabase_validate_function_and_its_failure_is_only_a
     assert!(body["verified_at"].is_string());
     assert!(body.get("failure_reason").is_none());
 }
+
+#[tokio::test]
+async fn commit_store_update_on_a_protected_branch_opens_a_pull_request() {
+    // The run is on main; main becomes protected before notify: the update goes to a side
+    // branch with a pull request, main is untouched.
+    let fake = FakeGit::start().await;
+    let ws = workspace();
+    run_against(&ws, &fake, "v1.0.0", 303)
+        .run()
+        .assert_success();
+    fake.git().protected.insert("main".into());
+    let hook = webhook().await;
+    let out = notify(&ws, &hook, 303, "v1.0.0")
+        .env("GITHUB_API_URL", fake.api_url())
+        .input("audit-store", "commit")
+        .input("github-token", TOKEN)
+        .run();
+    out.assert_success();
+    let g = fake.git();
+    assert_eq!(g.history("main").len(), 2, "main is untouched");
+    assert_eq!(g.pulls.len(), 1);
+    let side = g.pulls[0]["head"].as_str().expect("head").to_string();
+    assert!(side.starts_with("provenance/v1.0.0-303-notify-"), "{side}");
+    assert_eq!(out.out("audit-commit"), Some(g.refs[&side].as_str()));
+    let files = g.files(&side);
+    assert_eq!(manifest_at(&files)["entries"][0]["notify_slack"], true);
+    drop(g);
+    verify_files(&fake.git().files(&side)).assert_success();
+}
+
+#[tokio::test]
+async fn commit_store_refuses_to_update_a_tampered_trail_at_the_branch_head() {
+    // Someone edits the committed manifest on main (not the workspace copy): notify fails
+    // with manifest_tampered and makes no commit.
+    let fake = FakeGit::start().await;
+    let ws = workspace();
+    run_against(&ws, &fake, "v1.0.0", 404)
+        .run()
+        .assert_success();
+    let files = fake.git().files("main");
+    let day = day_of(&files);
+    let path = format!("docs/reports/{day}/manifest.json");
+    let edited = String::from_utf8(files[&path].clone())
+        .expect("utf8")
+        .replace("\"success\"", "\"failure\"");
+    fake.git()
+        .commit_on_main(BTreeMap::from([(path, edited.into_bytes())]), "hand edit");
+    let hook = webhook().await;
+    let out = notify(&ws, &hook, 404, "v1.0.0")
+        .env("GITHUB_API_URL", fake.api_url())
+        .input("audit-store", "commit")
+        .input("github-token", TOKEN)
+        .run();
+    out.assert_failure("manifest_tampered");
+    assert_eq!(
+        fake.git().history("main").len(),
+        3,
+        "no commit after the edit"
+    );
+    assert!(
+        entry_of(&ws.path().join("docs/reports"), &day, 404)
+            .get("notify_slack")
+            .is_none(),
+        "the workspace copy is not updated either"
+    );
+}
