@@ -7,10 +7,11 @@
 //! follow the new run; a second failure makes the entry `blocked` and opens the notify issue ->
 //! 6. clear `rerun_in_progress` (always, also after a failure).
 //!
-//! Two recovers at once: until the audit store's compare-and-swap lands, the workspace lock
-//! file (`<reports-dir>/.recover.lock`, created with `O_EXCL`) is what makes exactly one act;
-//! the other reports `skipped`. The entry's `rerun_in_progress` then tells later runs (on other
-//! machines, once committed) that a recovery is under way.
+//! Two recovers at once in one workspace: the lock file (`<reports-dir>/.recover.lock`, created
+//! with `O_EXCL`) makes exactly one act; the other reports `skipped`. The entry's
+//! `rerun_in_progress` is written through the audit store (`modes::entry_store`; with
+//! `audit-store: commit`, committed by compare-and-swap) and tells later runs on other machines
+//! that a recovery is under way.
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
