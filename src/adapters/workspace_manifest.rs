@@ -1,10 +1,7 @@
-//! The run's entry in the workspace manifests (`<reports-dir>/<date>/manifest.json`), for the
-//! modes that update an entry another run wrote (`notify`, `recover`).
-//!
-//! Until the audit store (Git Database API with compare-and-swap) is merged, these two
-//! functions are the only path from those modes to the manifest, so re-routing them is one
-//! change. Writes re-read the file first and replace it atomically; an unreadable manifest is
-//! never overwritten (`audit_file_corrupt`). This module decides nothing about the fields.
+//! The run's entry in the workspace manifests (`<reports-dir>/<date>/manifest.json`), read for
+//! the modes that act on a run another run recorded (`notify`, `recover`). Read only: they
+//! write the entry through the audit store (`modes::entry_store`). An unreadable manifest is
+//! `audit_file_corrupt`. This module decides nothing about the fields.
 
 use std::path::{Path, PathBuf};
 
@@ -84,26 +81,4 @@ pub fn entries_for_tag(dir: &Path, tag: &str) -> Result<Vec<ManifestEntry>> {
         }
     }
     Ok(out)
-}
-
-/// Re-read `path`, apply `update` to the entry of `run_id`/`tag`, write it back atomically.
-/// Returns `false` (nothing written) when the entry is gone.
-pub fn update_run(
-    path: &Path,
-    run_id: u64,
-    tag: &str,
-    update: impl FnOnce(&mut ManifestEntry),
-) -> Result<bool> {
-    let Some(mut m) = read(path)? else {
-        return Ok(false);
-    };
-    let Some(e) = m.entries.iter_mut().find(|e| matches(e, run_id, Some(tag))) else {
-        return Ok(false);
-    };
-    update(e);
-    files::write_atomic(path, m.render().as_bytes(), None).reason(
-        FailureReason::WriteFailed,
-        format!("writing {}", path.display()),
-    )?;
-    Ok(true)
 }

@@ -91,8 +91,36 @@ impl fmt::Display for Tampered {
 /// the schema and has entries, days are valid dates in strictly increasing order, and within a
 /// day the entries
 /// are unique by `tag` + `run_id` and in the merge policy's order (what `manifest::merge` always
-/// writes). The audit-trail chain check (hash of the previous day) slots in here.
+/// writes). Then, for days read from files, the audit chain (`audit_chain::verify_days`: schema,
+/// entry hashes, day links), the same check `verify-manifest` runs.
 pub fn check_integrity(days: &[DayManifest]) -> Result<(), Tampered> {
+    check_days(days)?;
+    // Rows from Supabase carry no file text, so no chain to check.
+    if days.iter().any(|d| d.raw.is_empty()) {
+        return Ok(());
+    }
+    let files: Vec<super::audit_chain::DayFile> = days
+        .iter()
+        .map(|d| super::audit_chain::DayFile {
+            date: d.date.clone(),
+            label: d.date.clone(),
+            text: d.raw.clone(),
+        })
+        .collect();
+    super::audit_chain::verify_days(&files)
+        .map(|_| ())
+        .map_err(|t| Tampered {
+            day: t.file,
+            detail: match t.entry {
+                Some(e) => format!("entry {e}: {}", t.problem),
+                None => t.problem,
+            },
+        })
+}
+
+/// The checks the chain does not make: valid increasing dates, a parse, no empty day, unique
+/// and ordered entries.
+fn check_days(days: &[DayManifest]) -> Result<(), Tampered> {
     let mut previous: Option<NaiveDate> = None;
     for day in days {
         let bad = |detail: String| Tampered {
@@ -825,7 +853,7 @@ mod tests {
                 "2026-11-10",
                 vec![entry(
                     json!({"status": "failure", "run_id": 1, "artifact_url": null,
-                    "failure_reason": "artifacts missing", "timestamp": "2026-11-10T08:00:00Z",
+                    "failure_reason": "artifacts_missing", "timestamp": "2026-11-10T08:00:00Z",
                     "notify_slack": true}),
                 )],
             ),
@@ -958,6 +986,28 @@ mod tests {
                 ("2026-11-02".to_string(), 1, Some(1.0)),
             ]
         );
+    }
+
+    #[test]
+    fn an_edited_entry_of_a_sealed_day_fails_the_chain_check() {
+        // The entry is edited after sealing: the weaker checks pass, the audit chain does not.
+        let sealed = crate::domain::audit_chain::seal(
+            Manifest {
+                schema_version: 2,
+                previous_day: None,
+                entries: vec![entry(json!({"run_id": 7}))],
+            },
+            None,
+        );
+        let good = DayManifest::parse("2026-11-16", sealed.render());
+        check_integrity(std::slice::from_ref(&good)).expect("a sealed day verifies");
+        let edited = DayManifest::parse(
+            "2026-11-16",
+            sealed.render().replace("\"run_id\": 7", "\"run_id\": 8"),
+        );
+        let t = check_integrity(&[edited]).expect_err("edited");
+        assert_eq!(t.day, "2026-11-16");
+        assert!(t.detail.contains("entry_hash"), "{t}");
     }
 
     #[test]

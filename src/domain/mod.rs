@@ -7,6 +7,7 @@
 pub mod audit_chain;
 pub mod audit_record;
 pub mod checksums;
+pub mod entry_update;
 pub mod kpi;
 pub mod manifest;
 pub mod manifest_schema;

@@ -2,7 +2,7 @@
 //! `validated_at`, `failure_reason` (seed 002 §1). Pure; the mode reads and writes the files.
 //! Kept in one function so the committed audit store can re-route it.
 
-use super::manifest::Manifest;
+use super::manifest::{Manifest, ManifestEntry};
 
 /// Which entry was validated: a workflow run, or else the latest entry for a tag.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -34,12 +34,47 @@ pub fn record_validation(
     let Some(entry) = entry else {
         return false;
     };
+    apply(entry, outcome);
+    true
+}
+
+/// Write the outcome into the validated entry (the update `modes::entry_store` applies).
+pub fn apply(entry: &mut ManifestEntry, outcome: &ValidationOutcome<'_>) {
     entry.validation_status = Some(outcome.status.to_string());
     entry.validated_at = Some(outcome.validated_at.to_string());
     if let Some(reason) = outcome.failure_reason {
         entry.failure_reason = Some(reason.to_string());
     }
-    true
+}
+
+/// The seed's `/functions/v1/provenance-validate` payload: `{tag, run_id, status,
+/// verified_at}`, plus `failure_reason` on a failure.
+pub fn function_payload(
+    tag: Option<String>,
+    run_id: Option<u64>,
+    outcome: &ValidationOutcome<'_>,
+) -> serde_json::Value {
+    let mut v = serde_json::json!({
+        "tag": tag,
+        "run_id": run_id,
+        "status": outcome.status,
+        "verified_at": outcome.validated_at,
+    });
+    if let (Some(reason), Some(map)) = (outcome.failure_reason, v.as_object_mut()) {
+        map.insert("failure_reason".into(), reason.into());
+    }
+    v
+}
+
+/// The entry store's target for a validated run.
+pub fn target(run: &ValidatedRun<'_>) -> super::entry_update::Target {
+    match run {
+        ValidatedRun::RunId(id) => super::entry_update::Target::Run {
+            run_id: *id,
+            tag: None,
+        },
+        ValidatedRun::Tag(t) => super::entry_update::Target::LatestOfTag((*t).to_string()),
+    }
 }
 
 #[cfg(test)]

@@ -344,6 +344,7 @@ pub fn parse_mode(value: Option<&str>) -> Result<Mode> {
 }
 
 pub mod audit;
+pub mod entry_store;
 pub mod notify;
 pub mod provenance;
 pub mod recover;

@@ -39,6 +39,8 @@ pub struct NotifyInputs {
     pub runbook_url: Option<String>,
     pub github_token: Option<Secret>,
     pub reports_dir: PathBuf,
+    /// Where the run's entry is updated (`audit-store`, `audit-branch`).
+    pub entry_store: super::entry_store::EntryStoreInputs,
 }
 
 fn invalid(msg: String) -> Failure {
@@ -143,6 +145,7 @@ impl NotifyInputs {
             runbook_url: raw.runbook_url.clone(),
             github_token: raw.github_token.clone(),
             reports_dir: reports_dir(raw)?,
+            entry_store: super::entry_store::EntryStoreInputs::from_raw(raw)?,
         })
     }
 }

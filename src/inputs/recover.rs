@@ -30,6 +30,8 @@ pub struct RecoverInputs {
     pub reports_dir: PathBuf,
     pub issue_labels: Option<String>,
     pub runbook_url: Option<String>,
+    /// Where the run's entry is updated (`audit-store`, `audit-branch`).
+    pub entry_store: super::entry_store::EntryStoreInputs,
 }
 
 fn invalid(msg: String) -> Failure {
@@ -111,6 +113,7 @@ impl RecoverInputs {
             reports_dir: reports_dir(raw)?,
             issue_labels: raw.issue_labels.clone(),
             runbook_url: raw.runbook_url.clone(),
+            entry_store: super::entry_store::EntryStoreInputs::from_raw(raw)?,
         })
     }
 }

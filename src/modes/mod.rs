@@ -5,6 +5,7 @@
 //! typed [`Failure`](crate::error::Failure) to `main`.
 
 pub mod audit_trail;
+pub mod entry_store;
 pub mod notify;
 pub mod policy;
 pub mod provenance;

@@ -18,6 +18,7 @@ use crate::domain::notify::{
 use crate::error::{Context, Failure, FailureReason, Result};
 use crate::inputs::notify::StatusInput;
 use crate::inputs::{NotifyInputs, RawInputs};
+use crate::modes::entry_store::{self, EntryRequest};
 
 /// What the issue step achieved.
 #[derive(Debug, Default)]
@@ -37,23 +38,38 @@ pub struct EntryUpdate {
     pub issue_number: Option<u64>,
 }
 
-/// The one place this mode writes the audit trail (re-routed to the audit store's
-/// compare-and-swap when it lands).
-pub fn record(located: &Located, update: EntryUpdate) -> Result<bool> {
-    workspace_manifest::update_run(
-        &located.path,
-        located.entry.run_id,
-        &located.entry.tag,
-        |e| {
-            e.notify_slack = Some(update.notify_slack);
-            if update.slack_retry.is_some() {
-                e.slack_retry = update.slack_retry;
-            }
-            if update.issue_number.is_some() {
-                e.issue_number = update.issue_number;
-            }
+/// The one place this mode writes the audit trail: the run's entry, through the audit store
+/// (`modes::entry_store`, the run record's compare-and-swap). `false`: no entry was updated.
+async fn record(
+    inputs: &NotifyInputs,
+    env: &RunEnv,
+    located: &Located,
+    update: EntryUpdate,
+    actions: &mut Actions,
+) -> Result<bool> {
+    let req = EntryRequest {
+        env,
+        inputs: &inputs.entry_store,
+        token: inputs.github_token.as_ref(),
+        reports_dir: &inputs.reports_dir,
+        target: crate::domain::entry_update::Target::Run {
+            run_id: located.entry.run_id,
+            tag: Some(located.entry.tag.clone()),
         },
-    )
+        what: "notify",
+    };
+    let apply = move |e: &mut ManifestEntry| {
+        e.notify_slack = Some(update.notify_slack);
+        if update.slack_retry.is_some() {
+            e.slack_retry = update.slack_retry;
+        }
+        if update.issue_number.is_some() {
+            e.issue_number = update.issue_number;
+        }
+    };
+    Ok(entry_store::update_entry(&req, &apply, actions)
+        .await?
+        .is_some())
 }
 
 pub async fn run(raw: &RawInputs, env: &RunEnv, actions: &mut Actions) -> Result<()> {
@@ -97,7 +113,9 @@ pub async fn run_with(inputs: &NotifyInputs, env: &RunEnv, actions: &mut Actions
     };
     let reports = env.workspace.join(&inputs.reports_dir);
 
-    // 1. The run's entry (status, tag, artifact, reason when the inputs leave them out).
+    // 1. The trail's chain check (a tampered trail is never updated), then the run's entry
+    // (status, tag, artifact, reason when the inputs leave them out).
+    entry_store::check_trail(env, &inputs.entry_store, &inputs.reports_dir)?;
     let located = workspace_manifest::find_run(&reports, run_id, inputs.tag.as_deref())?;
     let notice = build_notice(inputs, env, &repository, run_id, located.as_ref())?;
     actions.info(&format!(
@@ -135,7 +153,7 @@ pub async fn run_with(inputs: &NotifyInputs, env: &RunEnv, actions: &mut Actions
                 .number
                 .filter(|_| notice.status == NotifyStatus::Failure),
         };
-        if !record(l, update)? {
+        if !record(inputs, env, l, update, actions).await? {
             actions.warning("the run's manifest entry disappeared before it could be updated");
         }
     } else {

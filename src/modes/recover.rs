@@ -7,10 +7,11 @@
 //! follow the new run; a second failure makes the entry `blocked` and opens the notify issue ->
 //! 6. clear `rerun_in_progress` (always, also after a failure).
 //!
-//! Two recovers at once: until the audit store's compare-and-swap lands, the workspace lock
-//! file (`<reports-dir>/.recover.lock`, created with `O_EXCL`) is what makes exactly one act;
-//! the other reports `skipped`. The entry's `rerun_in_progress` then tells later runs (on other
-//! machines, once committed) that a recovery is under way.
+//! Two recovers at once in one workspace: the lock file (`<reports-dir>/.recover.lock`, created
+//! with `O_EXCL`) makes exactly one act; the other reports `skipped`. The entry's
+//! `rerun_in_progress` is written through the audit store (`modes::entry_store`; with
+//! `audit-store: commit`, committed by compare-and-swap) and tells later runs on other machines
+//! that a recovery is under way.
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -22,12 +23,14 @@ use crate::adapters::context::RunEnv;
 use crate::adapters::github::runs::Dispatched;
 use crate::adapters::github::{GitHub, GitHubConfig};
 use crate::adapters::workspace_manifest::{self, Located};
+use crate::domain::entry_update::Target;
 use crate::domain::manifest::{FlagChange, ManifestEntry, RunStatus};
 use crate::domain::notify::IssueOn;
 use crate::domain::recover::{self, DispatchStep, Followed, Guard, Plan, RunFacts};
 use crate::error::{Context, Failure, FailureReason, Result};
 use crate::inputs::notify::{StatusInput, DEFAULT_ISSUE_LABELS};
 use crate::inputs::{NotifyInputs, RawInputs, RecoverInputs};
+use crate::modes::entry_store::{self, EntryRequest};
 
 /// Test/tuning knob: how often a followed run is polled, in milliseconds (default 15000).
 pub const ENV_POLL_MS: &str = "SLSA_PROVENANCE_POLL_MS";
@@ -63,11 +66,26 @@ impl Drop for Lock {
     }
 }
 
-/// The one place this mode writes the audit trail (re-routed to the audit store's
-/// compare-and-swap when it lands).
-fn record(located: Option<&Located>, update: impl FnOnce(&mut ManifestEntry)) -> Result<()> {
-    if let Some(l) = located {
-        workspace_manifest::update_run(&l.path, l.entry.run_id, &l.entry.tag, update)?;
+/// The one place this mode writes the audit trail: the run's entry, through the audit store
+/// (`modes::entry_store`, the run record's compare-and-swap).
+async fn record(
+    ctx: &Ctx<'_>,
+    update: &(dyn Fn(&mut ManifestEntry) + Sync),
+    actions: &mut Actions,
+) -> Result<()> {
+    if let Some(l) = &ctx.located {
+        let req = EntryRequest {
+            env: ctx.env,
+            inputs: &ctx.inputs.entry_store,
+            token: ctx.inputs.github_token.as_ref(),
+            reports_dir: &ctx.inputs.reports_dir,
+            target: Target::Run {
+                run_id: l.entry.run_id,
+                tag: Some(l.entry.tag.clone()),
+            },
+            what: "recover",
+        };
+        entry_store::update_entry(&req, update, actions).await?;
     }
     Ok(())
 }
@@ -114,7 +132,8 @@ pub async fn run(raw: &RawInputs, env: &RunEnv, actions: &mut Actions) -> Result
         );
     };
 
-    // 2. Guard.
+    // 2. Guard (after the chain check: a tampered trail is never updated).
+    entry_store::check_trail(env, &inputs.entry_store, &inputs.reports_dir)?;
     let located = match inputs.run_id {
         Some(id) => workspace_manifest::find_run(&reports, id, inputs.tag.as_deref())?,
         None => None,
@@ -143,9 +162,9 @@ pub async fn run(raw: &RawInputs, env: &RunEnv, actions: &mut Actions) -> Result
         tag,
         located,
     };
-    record(ctx.located.as_ref(), |e| e.rerun_in_progress = Some(true))?;
+    record(&ctx, &|e| e.rerun_in_progress = Some(true), actions).await?;
     let result = act(&ctx, actions).await;
-    record(ctx.located.as_ref(), |e| e.rerun_in_progress = None)?;
+    record(&ctx, &|e| e.rerun_in_progress = None, actions).await?;
     result
 }
 
@@ -454,6 +473,7 @@ async fn open_issue(ctx: &Ctx<'_>, actions: &mut Actions, run_id: u64, reason: S
         })),
         github_token: ctx.inputs.github_token.clone(),
         reports_dir: ctx.inputs.reports_dir.clone(),
+        entry_store: ctx.inputs.entry_store.clone(),
     };
     if let Err(e) = crate::modes::notify::run_with(&n, ctx.env, actions).await {
         actions.warning(&format!("opening the issue: {}", e.message));
@@ -462,15 +482,17 @@ async fn open_issue(ctx: &Ctx<'_>, actions: &mut Actions, run_id: u64, reason: S
 
 async fn token_rejected(ctx: &Ctx<'_>, actions: &mut Actions, msg: String) -> Result<()> {
     let flag = recover::FLAG_TOKEN_EXPIRED.to_string();
-    record(ctx.located.as_ref(), |e| {
+    let at = now_rfc3339();
+    let flag_it = |e: &mut ManifestEntry| {
         if e.governance_flag != flag {
             e.governance_flag_history.push(FlagChange {
                 flag: flag.clone(),
-                timestamp: now_rfc3339(),
+                timestamp: at.clone(),
             });
             e.governance_flag = flag.clone();
         }
-    })?;
+    };
+    record(ctx, &flag_it, actions).await?;
     set(actions, "action", "dispatch")?;
     let issue_run = ctx.inputs.run_id.unwrap_or_else(|| {
         ctx.env
@@ -492,10 +514,11 @@ async fn token_rejected(ctx: &Ctx<'_>, actions: &mut Actions, msg: String) -> Re
 }
 
 async fn blocked(ctx: &Ctx<'_>, actions: &mut Actions, new_run: u64) -> Result<()> {
-    record(ctx.located.as_ref(), |e| {
+    let block = |e: &mut ManifestEntry| {
         e.status = RunStatus::Blocked;
         e.failure_reason = Some("recovery_blocked".into());
-    })?;
+    };
+    record(ctx, &block, actions).await?;
     set(actions, "action", "blocked")?;
     let run = ctx.inputs.run_id.unwrap_or(new_run);
     open_issue(

@@ -1,7 +1,8 @@
 //! `mode: report`: the KPI dashboard, the weekly metrics and the badges.
 //!
 //! Gather (the workspace's day manifests; other repositories through the Git Database API;
-//! or Supabase's `slsa_runs`) -> check integrity (`domain::kpi::check_integrity`, one call) ->
+//! or Supabase's `slsa_runs`) -> check integrity (`domain::kpi::check_integrity`, one call,
+//! which ends with the audit chain check `audit_chain::verify_days`) ->
 //! decide (`domain::kpi::build`) -> render (`domain::render`) -> write the three files
 //! (`write_files`, the one place that will commit through the audit store) -> outputs and the
 //! step summary (the dashboard itself).

@@ -17,7 +17,7 @@ use crate::adapters::context::RunEnv;
 use crate::adapters::sigstore::TrustAnchor;
 use crate::adapters::sigstore_provenance::{self as prove, ProvenanceError};
 use crate::adapters::{files, git, rekor_lookup};
-use crate::domain::manifest::Manifest;
+use crate::domain::manifest::ManifestEntry;
 use crate::domain::provenance_doc::{self, Document, DocumentKind, StatementFacts};
 use crate::domain::validation_record::{self, ValidatedRun, ValidationOutcome};
 use crate::domain::verify::report::{self, DocumentRecord, ValidationReport};
@@ -26,8 +26,10 @@ use crate::domain::verify::{
     TagExpectation,
 };
 use crate::error::{Context, Failure, FailureReason, Result};
+use crate::inputs::entry_store::EntryStoreInputs;
 use crate::inputs::validate::{self as validate_inputs, RekorLookup, ValidateInputs};
-use crate::inputs::RawInputs;
+use crate::inputs::{AuditInputs, RawInputs};
+use crate::modes::entry_store::{self, EntryRequest};
 
 pub mod sources;
 
@@ -50,6 +52,17 @@ pub async fn run(
         .or_else(|| env.ref_tag());
     let raw = &super::policy::apply_to_validate(raw, loaded.as_ref(), rule_tag.as_deref(), actions);
     let inputs = ValidateInputs::from_raw(raw)?;
+    let audit = AuditInputs::from_raw(raw)?;
+    // The chain check of the trail this run is about to update: a tampered trail fails here,
+    // before anything is read or written.
+    entry_store::check_trail(
+        env,
+        &EntryStoreInputs {
+            store: audit.store,
+            branch: audit.branch.clone(),
+        },
+        &inputs.reports_dir,
+    )?;
     let anchors = trust_anchors(&inputs, &env.workspace)?;
     let key = public_key(&inputs, &env.workspace)?;
     let policy = policy(&inputs, env)?;
@@ -95,7 +108,7 @@ pub async fn run(
     let result_path = write_report(&inputs, env, &report, now)?;
     write_outputs(actions, &report, &result_path)?;
     let _ = actions.append_summary(&report::render_summary(&report));
-    record_in_manifest(&inputs, env, &policy, &report, actions);
+    record_in_manifest(&inputs, &audit, raw, env, &policy, &report, actions).await?;
 
     if report.verified {
         actions.info(&format!(
@@ -513,20 +526,23 @@ fn write_outputs(actions: &mut Actions, report: &ValidationReport, result: &Path
 }
 
 /// Record the outcome on the validated run's manifest entry (the `run-id` input's, else the
-/// latest for the tag), in the workspace's audit trail. Best effort: a warning on failure.
-fn record_in_manifest(
+/// latest for the tag) through the audit store (`modes::entry_store`), then tell the seed's
+/// Supabase validate function when `supabase-url` is set (a failure there is a warning).
+async fn record_in_manifest(
     inputs: &ValidateInputs,
+    audit: &AuditInputs,
+    raw: &RawInputs,
     env: &RunEnv,
     policy: &Policy,
     report: &ValidationReport,
-    actions: &Actions,
-) {
+    actions: &mut Actions,
+) -> Result<()> {
     let run = match (&inputs.source, &policy.tag) {
         (crate::inputs::validate::ProvenanceSource::RunArtifact { run_id, .. }, _) => {
             ValidatedRun::RunId(*run_id)
         }
         (_, Some(t)) => ValidatedRun::Tag(&t.pattern),
-        _ => return,
+        _ => return Ok(()),
     };
     let status = match (
         report.verified,
@@ -541,34 +557,62 @@ fn record_in_manifest(
         validated_at: &report.validated_at,
         failure_reason: report.failure_reason,
     };
-    let dir = env.workspace.join(&inputs.reports_dir);
-    let mut days: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .map(|rd| rd.filter_map(|e| e.ok().map(|e| e.path())).collect())
-        .unwrap_or_default();
-    days.sort();
-    for day in days.iter().rev() {
-        let path = day.join("manifest.json");
-        let Ok(text) = std::fs::read_to_string(&path) else {
-            continue;
+    let store = EntryStoreInputs {
+        store: audit.store,
+        branch: audit.branch.clone(),
+    };
+    let req = EntryRequest {
+        env,
+        inputs: &store,
+        token: raw.github_token.as_ref(),
+        reports_dir: &inputs.reports_dir,
+        target: validation_record::target(&run),
+        what: "validate",
+    };
+    let apply = |e: &mut ManifestEntry| validation_record::apply(e, &outcome);
+    let entry = entry_store::update_entry(&req, &apply, actions).await?;
+    if entry.is_none() {
+        actions.debug("no manifest entry for the validated run: nothing recorded");
+    }
+    if let Some(s) = &audit.supabase {
+        let (tag, run_id) = match (&entry, &run) {
+            (Some(e), _) => (Some(e.tag.clone()), Some(e.run_id)),
+            (None, ValidatedRun::RunId(id)) => (None, Some(*id)),
+            (None, ValidatedRun::Tag(t)) => (Some((*t).to_string()), None),
         };
-        let Ok(mut manifest) = Manifest::parse(&text) else {
-            actions.warning(&format!(
-                "{} cannot be read; the validation is not recorded in it",
-                path.display()
-            ));
-            continue;
+        let payload = validation_record::function_payload(tag, run_id, &outcome);
+        let sent = match supabase_client(env, s) {
+            Ok(c) => c.call_function(&s.validate_function, &payload).await,
+            Err(e) => Err(e),
         };
-        if validation_record::record_validation(&mut manifest, &run, &outcome) {
-            match files::write_atomic(
-                &path,
-                manifest.render().as_bytes(),
-                files::Owner::of(&env.workspace).ok(),
-            ) {
-                Ok(()) => actions.info(&format!("Recorded the validation in {}", path.display())),
-                Err(e) => actions.warning(&format!("could not update {}: {e}", path.display())),
-            }
-            return;
+        match sent {
+            Ok(()) => actions.info(&format!(
+                "Supabase: /functions/v1/{} told the validation outcome",
+                s.validate_function
+            )),
+            Err(e) => actions.warning(&format!(
+                "Supabase validate function {} failed (the manifest is the record): {e}",
+                s.validate_function
+            )),
         }
     }
-    actions.debug("no manifest entry for the validated run: nothing recorded");
+    Ok(())
+}
+
+fn supabase_client(
+    env: &RunEnv,
+    s: &crate::inputs::audit::SupabaseInputs,
+) -> std::result::Result<crate::adapters::supabase::Supabase, String> {
+    let ms = |name: &str, default: u64| {
+        env.get(name)
+            .and_then(|v| v.parse::<u64>().ok())
+            .filter(|n| *n > 0)
+            .unwrap_or(default)
+    };
+    let timeout =
+        std::time::Duration::from_millis(ms(crate::adapters::github::ENV_HTTP_TIMEOUT_MS, 30_000));
+    let base =
+        std::time::Duration::from_millis(ms(crate::adapters::github::ENV_RETRY_BASE_MS, 1000));
+    crate::adapters::supabase::Supabase::new(&s.url, &s.key, timeout, base)
+        .map_err(|e| e.to_string())
 }

@@ -20,23 +20,23 @@ use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 
 use crate::common::{bin, parse_outputs, Outcome, Runner, Workspace};
 
-const SHA: &str = "95baf27389e83e6a5c48f42e190d48d7abcea19e";
-const TOKEN: &str = "ghs_fakeTokenForTests123";
+pub(crate) const SHA: &str = "95baf27389e83e6a5c48f42e190d48d7abcea19e";
+pub(crate) const TOKEN: &str = "ghs_fakeTokenForTests123";
 const PREFIX: &str = "/api/v3/repos/octo/app";
 
 #[derive(Debug, Default)]
-struct Git {
+pub(crate) struct Git {
     blobs: BTreeMap<String, Vec<u8>>,
     /// Tree sha -> name -> (kind, sha).
     trees: BTreeMap<String, BTreeMap<String, (String, String)>>,
     /// Commit sha -> (tree, parents, message).
     commits: BTreeMap<String, (String, Vec<String>, String)>,
-    refs: BTreeMap<String, String>,
-    protected: BTreeSet<String>,
+    pub(crate) refs: BTreeMap<String, String>,
+    pub(crate) protected: BTreeSet<String>,
     read_only: bool,
-    pulls: Vec<Value>,
+    pub(crate) pulls: Vec<Value>,
     /// Files another writer commits on `main` just before the next ref update is handled.
-    race: Option<BTreeMap<String, Vec<u8>>>,
+    pub(crate) race: Option<BTreeMap<String, Vec<u8>>>,
 }
 
 fn hash(kind: &str, bytes: &[u8]) -> String {
@@ -99,7 +99,7 @@ impl Git {
     }
 
     /// Commit `files` on top of `main` (another writer).
-    fn commit_on_main(&mut self, files: BTreeMap<String, Vec<u8>>, message: &str) {
+    pub(crate) fn commit_on_main(&mut self, files: BTreeMap<String, Vec<u8>>, message: &str) {
         let head = self.refs["main"].clone();
         let mut flat = BTreeMap::new();
         let base = self.commits[&head].0.clone();
@@ -137,7 +137,7 @@ impl Git {
     }
 
     /// The files at a branch's head.
-    fn files(&self, branch: &str) -> BTreeMap<String, Vec<u8>> {
+    pub(crate) fn files(&self, branch: &str) -> BTreeMap<String, Vec<u8>> {
         let head = &self.refs[branch];
         let mut flat = BTreeMap::new();
         self.flatten(&self.commits[head].0, "", &mut flat);
@@ -147,7 +147,7 @@ impl Git {
     }
 
     /// First-parent history of a branch, newest first: (sha, message).
-    fn history(&self, branch: &str) -> Vec<(String, String)> {
+    pub(crate) fn history(&self, branch: &str) -> Vec<(String, String)> {
         let mut out = Vec::new();
         let mut c = Some(self.refs[branch].clone());
         while let Some(sha) = c {
@@ -317,14 +317,14 @@ impl Respond for Router {
     }
 }
 
-struct FakeGit {
+pub(crate) struct FakeGit {
     server: MockServer,
     git: Arc<Mutex<Git>>,
 }
 
 impl FakeGit {
     /// A repository whose `main` has one commit with a README.
-    async fn start() -> Self {
+    pub(crate) async fn start() -> Self {
         let server = MockServer::builder().start().await;
         let mut g = Git::default();
         let readme = g.put_blob(b"# app\n".to_vec());
@@ -339,11 +339,11 @@ impl FakeGit {
         Self { server, git }
     }
 
-    fn git(&self) -> std::sync::MutexGuard<'_, Git> {
+    pub(crate) fn git(&self) -> std::sync::MutexGuard<'_, Git> {
         self.git.lock().expect("git")
     }
 
-    fn api_url(&self) -> String {
+    pub(crate) fn api_url(&self) -> String {
         format!("{}/api/v3", self.server.uri())
     }
 
@@ -356,7 +356,7 @@ impl FakeGit {
     }
 }
 
-fn workspace() -> Workspace {
+pub(crate) fn workspace() -> Workspace {
     let ws = Workspace::new();
     ws.write("dist/app.tar.gz", b"tarball bytes");
     ws.init_git();
@@ -364,7 +364,7 @@ fn workspace() -> Workspace {
 }
 
 /// An unsigned release run of `tag` as run `run_id`, storing its audit trail by commit.
-fn run_against(ws: &Workspace, fake: &FakeGit, tag: &str, run_id: u64) -> Runner {
+pub(crate) fn run_against(ws: &Workspace, fake: &FakeGit, tag: &str, run_id: u64) -> Runner {
     ws.runner()
         .release_event(tag)
         .env("GITHUB_SHA", SHA)
@@ -378,7 +378,7 @@ fn run_against(ws: &Workspace, fake: &FakeGit, tag: &str, run_id: u64) -> Runner
         .input("github-token", TOKEN)
 }
 
-fn day_of(files: &BTreeMap<String, Vec<u8>>) -> String {
+pub(crate) fn day_of(files: &BTreeMap<String, Vec<u8>>) -> String {
     files
         .keys()
         .find_map(|p| {
@@ -389,13 +389,13 @@ fn day_of(files: &BTreeMap<String, Vec<u8>>) -> String {
         .to_string()
 }
 
-fn manifest_at(files: &BTreeMap<String, Vec<u8>>) -> Value {
+pub(crate) fn manifest_at(files: &BTreeMap<String, Vec<u8>>) -> Value {
     let day = day_of(files);
     serde_json::from_slice(&files[&format!("docs/reports/{day}/manifest.json")]).expect("json")
 }
 
 /// Write a branch's files into a directory and run `verify-manifest` on its reports folder.
-fn verify_files(files: &BTreeMap<String, Vec<u8>>) -> Outcome {
+pub(crate) fn verify_files(files: &BTreeMap<String, Vec<u8>>) -> Outcome {
     let ws = Workspace::new();
     for (p, b) in files {
         ws.write(p, b);
@@ -816,7 +816,7 @@ fn invalid_audit_store_is_invalid_input() {
 
 /// Three chained days written by two workspace-mode runs per day would need three dates; the
 /// library's own seal builds them instead.
-fn chained_days(dir: &Path) {
+pub(crate) fn chained_days(dir: &Path) {
     use slsa_provenance_action::domain::audit_chain::{head, seal};
     use slsa_provenance_action::domain::manifest::{DayLink, Manifest};
     let mut previous: Option<DayLink> = None;

@@ -4,6 +4,7 @@ mod audit_store;
 mod audit_truth;
 mod common;
 mod conformance;
+mod entry_updates;
 mod fuzz_regressions;
 mod notify;
 mod policy;

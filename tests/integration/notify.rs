@@ -172,18 +172,20 @@ fn text(status: u16, body: &str) -> ResponseTemplate {
 /// A workspace whose manifest has a failed entry for [`RUN`].
 fn workspace() -> Workspace {
     let ws = Workspace::new();
-    ws.write(
-        DAY,
-        serde_json::to_string_pretty(&json!({"schema_version": 1, "entries": [{
-            "run_id": RUN, "tag": TAG, "sha": "95baf27389e83e6a5c48f42e190d48d7abcea19e",
-            "artifact_url": "https://github.com/octo/app/releases/download/v1.0.0/app.tar.gz",
-            "actor": "octocat", "timestamp": "2026-11-21T10:00:00Z", "status": "failure",
-            "governance_flag": "provenance-missing", "governance_flag_history": [],
-            "release_url": null, "failure_reason": "signing_failed"
-        }]}))
-        .expect("json"),
-    );
+    ws.write(DAY, fixture_manifest());
     ws
+}
+
+/// The unchained (schema 1) manifest [`workspace`] starts from.
+fn fixture_manifest() -> String {
+    serde_json::to_string_pretty(&json!({"schema_version": 1, "entries": [{
+        "run_id": RUN, "tag": TAG, "sha": "95baf27389e83e6a5c48f42e190d48d7abcea19e",
+        "artifact_url": "https://github.com/octo/app/releases/download/v1.0.0/app.tar.gz",
+        "actor": "octocat", "timestamp": "2026-11-21T10:00:00Z", "status": "failure",
+        "governance_flag": "provenance-missing", "governance_flag_history": [],
+        "release_url": null, "failure_reason": "signing_failed"
+    }]}))
+    .expect("json")
 }
 
 fn notify(ws: &Workspace, gh: Option<&FakeGitHub>) -> Runner {
@@ -422,9 +424,10 @@ async fn second_notify_for_the_same_run_comments_instead_of_opening_a_twin() {
     let ws = workspace();
     let gh = FakeGitHub::start().await;
     notify(&ws, Some(&gh)).run().assert_success();
-    // The manifest's issue_number is removed: the marker alone must find the issue.
-    let text = ws.read(DAY).replace("\"issue_number\": 100,", "");
-    ws.write(DAY, text);
+    // The manifest is back to the fixture, without issue_number (editing the sealed file
+    // would be tampering, refused): the marker alone must find the issue.
+    assert!(ws.read(DAY).contains("\"issue_number\": 100"));
+    ws.write(DAY, fixture_manifest());
     let out = notify(&ws, Some(&gh)).run();
     out.assert_success();
     let issues = gh.issues();

@@ -609,7 +609,7 @@ pub(crate) fn signed_release() -> (Workspace, String, String) {
     )
 }
 
-fn validate_own(ws: &Workspace, bundle: &str) -> Runner {
+pub(crate) fn validate_own(ws: &Workspace, bundle: &str) -> Runner {
     validate(ws)
         .release_event("v1.0.0")
         .input("provenance-path", bundle)

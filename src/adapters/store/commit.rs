@@ -22,11 +22,13 @@ use std::time::Duration;
 use crate::adapters::github::git_data::TreeEntry;
 use crate::adapters::github::{ApiResult, GitHub, Log};
 use crate::domain::audit_chain;
+use crate::domain::audit_chain::DayFile;
 use crate::domain::audit_record::{
     self, build_writes, cas_backoff, classify_ref_refusal, is_date, AuditRecord, DayState,
     RefRefusal,
 };
-use crate::domain::manifest::{DayLink, Manifest};
+use crate::domain::entry_update::{self, Target, UpdateError};
+use crate::domain::manifest::{DayLink, Manifest, ManifestEntry};
 
 /// Test/tuning knob: how many compare-and-swap rounds before the record is queued.
 pub const ENV_CAS_ATTEMPTS: &str = "SLSA_PROVENANCE_CAS_ATTEMPTS";
@@ -140,9 +142,68 @@ impl HeadReader<'_, '_> {
     }
 }
 
+impl HeadReader<'_, '_> {
+    /// Every day's manifest under `reports_dir` at the head (for an entry update).
+    async fn day_files(&mut self, root: &str, reports_dir: &str) -> ApiResult<Vec<DayFile>> {
+        let Some(reports) = self.folder(root, reports_dir).await? else {
+            return Ok(Vec::new());
+        };
+        let listing = self.list(&reports).await?;
+        let mut days = Vec::new();
+        for day in listing
+            .iter()
+            .filter(|e| e.kind == "tree" && is_date(&e.path))
+        {
+            if let Some(text) = self.file_in(&day.sha, "manifest.json").await? {
+                days.push(DayFile {
+                    date: day.path.clone(),
+                    label: format!("{reports_dir}/{}/manifest.json", day.path),
+                    text,
+                });
+            }
+        }
+        Ok(days)
+    }
+}
+
+/// What one compare-and-swap commits.
+enum Change<'a> {
+    /// A run's record (and the drained queue).
+    Records {
+        own: &'a AuditRecord,
+        records: &'a [AuditRecord],
+        message: &'a str,
+    },
+    /// An update of an existing entry (`domain::entry_update`).
+    Update(&'a EntryChange<'a>),
+}
+
+/// An update of run `target`'s entry by mode `what`, under `reports_dir` on the branch.
+pub struct EntryChange<'a> {
+    pub reports_dir: &'a str,
+    pub target: &'a Target,
+    pub what: &'a str,
+    pub update: &'a (dyn Fn(&mut ManifestEntry) + Sync),
+}
+
+/// The outcome of an entry update in the `commit` store.
+#[derive(Debug, Clone, PartialEq)]
+pub enum EntryStored {
+    /// Committed (or a pull request opened): the entry as written.
+    Stored(Stored, Box<ManifestEntry>),
+    /// Not committed (403, API failure, retries exhausted): the caller warns.
+    Refused(String),
+    /// The update changed nothing: no commit.
+    Unchanged,
+    /// The trail at the branch head fails its check, or holds no such entry: nothing written.
+    NotApplied(UpdateError),
+}
+
 enum Attempt {
     Done(Stored),
     Raced,
+    NotApplied(UpdateError),
+    Unchanged,
 }
 
 impl CommitStore<'_, '_> {
@@ -162,12 +223,59 @@ impl CommitStore<'_, '_> {
         let mut records: Vec<AuditRecord> = drained.to_vec();
         records.push(own.clone());
         let message = audit_record::commit_message(own, drained);
+        let change = Change::Records {
+            own,
+            records: &records,
+            message: &message,
+        };
+        match self.cas(&branch, &change).await {
+            (Attempt::Done(stored), _) => stored,
+            (Attempt::Raced, _) => Stored::Refused {
+                reason: format!(
+                    "{branch} kept moving: no fast-forward after {} attempts",
+                    self.attempts
+                ),
+            },
+            // A record always applies (there is no update to miss).
+            (Attempt::NotApplied(e), _) => Stored::Refused {
+                reason: e.to_string(),
+            },
+            (Attempt::Unchanged, _) => Stored::Refused {
+                reason: "nothing to commit".into(),
+            },
+        }
+    }
+
+    /// Update an existing entry on the audit branch by the same compare-and-swap.
+    pub async fn update_entry(&self, change: &EntryChange<'_>) -> EntryStored {
+        let branch = match self.branch {
+            Some(b) => b.to_string(),
+            None => match self.gh.default_branch(self.repository).await {
+                Ok(b) => b,
+                Err(e) => return EntryStored::Refused(format!("reading the default branch: {e}")),
+            },
+        };
+        match self.cas(&branch, &Change::Update(change)).await {
+            (Attempt::Done(Stored::Refused { reason }), _) => EntryStored::Refused(reason),
+            (Attempt::Done(stored), Some(entry)) => EntryStored::Stored(stored, Box::new(entry)),
+            (Attempt::Done(_), None) => {
+                EntryStored::Refused("the update's entry was not kept".into())
+            }
+            (Attempt::Raced, _) => EntryStored::Refused(format!(
+                "{branch} kept moving: no fast-forward after {} attempts",
+                self.attempts
+            )),
+            (Attempt::NotApplied(e), _) => EntryStored::NotApplied(e),
+            (Attempt::Unchanged, _) => EntryStored::Unchanged,
+        }
+    }
+
+    /// The compare-and-swap loop: attempts until one is not a lost race (or the bound).
+    /// Returns the last attempt and, for an update, the entry as written.
+    async fn cas(&self, branch: &str, change: &Change<'_>) -> (Attempt, Option<ManifestEntry>) {
+        let mut entry = None;
         for attempt in 1..=self.attempts.max(1) {
-            match self
-                .attempt(&branch, own, &records, &message, attempt)
-                .await
-            {
-                Ok(Attempt::Done(stored)) => return stored,
+            match self.attempt(branch, change, attempt, &mut entry).await {
                 Ok(Attempt::Raced) => {
                     if attempt < self.attempts {
                         let wait = cas_backoff(self.backoff_base, attempt, rand::random::<f64>());
@@ -179,24 +287,19 @@ impl CommitStore<'_, '_> {
                         tokio::time::sleep(wait).await;
                     }
                 }
-                Err(reason) => return Stored::Refused { reason },
+                Ok(other) => return (other, entry),
+                Err(reason) => return (Attempt::Done(Stored::Refused { reason }), None),
             }
         }
-        Stored::Refused {
-            reason: format!(
-                "{branch} kept moving: no fast-forward after {} attempts",
-                self.attempts
-            ),
-        }
+        (Attempt::Raced, entry)
     }
 
     async fn attempt(
         &self,
         branch: &str,
-        own: &AuditRecord,
-        records: &[AuditRecord],
-        message: &str,
+        change: &Change<'_>,
         attempt: u32,
+        updated: &mut Option<ManifestEntry>,
     ) -> Result<Attempt, String> {
         let api = |what: &str| {
             let what = what.to_string();
@@ -219,15 +322,50 @@ impl CommitStore<'_, '_> {
             repository: self.repository,
             listings: HashMap::new(),
         };
-        let mut states = BTreeMap::new();
-        for dir in audit_record::day_dirs(records) {
-            let state = reader
-                .day_state(&root, &dir)
-                .await
-                .map_err(api(&format!("reading {dir} at {head}")))?;
-            states.insert(dir, state);
-        }
-        let writes = build_writes(records, &states)?;
+        let (writes, message, side) = match change {
+            Change::Records {
+                own,
+                records,
+                message,
+            } => {
+                let mut states = BTreeMap::new();
+                for dir in audit_record::day_dirs(records) {
+                    let state = reader
+                        .day_state(&root, &dir)
+                        .await
+                        .map_err(api(&format!("reading {dir} at {head}")))?;
+                    states.insert(dir, state);
+                }
+                let side = audit_record::pr_branch(own);
+                (build_writes(records, &states)?, message.to_string(), side)
+            }
+            Change::Update(c) => {
+                let days = reader
+                    .day_files(&root, c.reports_dir)
+                    .await
+                    .map_err(api(&format!("reading {} at {head}", c.reports_dir)))?;
+                let up = match entry_update::update_entry(&days, c.target, |e| (c.update)(e)) {
+                    Ok(up) => up,
+                    Err(e) => return Ok(Attempt::NotApplied(e)),
+                };
+                if up.writes.is_empty() {
+                    return Ok(Attempt::Unchanged);
+                }
+                let writes: Vec<audit_record::FileWrite> = up
+                    .writes
+                    .iter()
+                    .map(|w| audit_record::FileWrite {
+                        path: format!("{}/{}/manifest.json", c.reports_dir, w.date),
+                        bytes: w.text.clone().into_bytes(),
+                    })
+                    .collect();
+                let message = entry_update::commit_message(c.what, &up.entry);
+                *updated = Some(up.entry.clone());
+                // The side branch is named after the commit, known below.
+                (writes, message, String::new())
+            }
+        };
+        let message = message.as_str();
         // 3. Blobs, tree, commit.
         let mut entries = Vec::with_capacity(writes.len());
         for w in &writes {
@@ -267,7 +405,18 @@ impl CommitStore<'_, '_> {
         match classify_ref_refusal(refused.status, &refused.message) {
             RefRefusal::NotFastForward => Ok(Attempt::Raced),
             RefRefusal::Protected => {
-                let side = audit_record::pr_branch(own);
+                let side = match change {
+                    Change::Records { .. } => side,
+                    Change::Update(c) => {
+                        let e = updated.as_ref();
+                        entry_update::pr_branch(
+                            e.map_or("", |e| e.tag.as_str()),
+                            e.map_or(0, |e| e.run_id),
+                            c.what,
+                            &commit,
+                        )
+                    }
+                };
                 self.gh
                     .create_branch(self.repository, &side, &commit)
                     .await

@@ -78,6 +78,29 @@ pub fn write_queue(path: &Path, queue: &QueueFile, owner: Option<files::Owner>) 
     files::write_atomic(path, queue.render().as_bytes(), owner)
 }
 
+/// The day manifests below `reports_dir`; a folder that does not exist holds none.
+pub fn read_trail(reports_dir: &Path) -> io::Result<Vec<DayFile>> {
+    if !reports_dir.exists() {
+        return Ok(Vec::new());
+    }
+    read_day_files(reports_dir)
+}
+
+/// Write the days an entry update produced (`domain::entry_update`), each atomically, owned
+/// by `owner` when we run as root.
+pub fn write_days(
+    reports_dir: &Path,
+    writes: &[crate::domain::entry_update::DayWrite],
+    owner: Option<files::Owner>,
+) -> io::Result<()> {
+    for w in writes {
+        let path = reports_dir.join(&w.date).join("manifest.json");
+        files::write_atomic(&path, w.text.as_bytes(), owner)
+            .map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", path.display())))?;
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
