@@ -390,6 +390,13 @@ pub fn tsa_endpoint(url: &str) -> String {
 fn check_statement(statement: &[u8]) -> Result<(), SignError> {
     let parsed = serde_json::from_slice::<sigstore_sign::types::Statement>(statement)
         .map_err(|e| SignError::Statement(e.to_string()))?;
+    // What the verifier refuses, the signer refuses first: never sign what no one can verify.
+    if parsed.type_ != IN_TOTO_STATEMENT_V1 {
+        return Err(SignError::Statement(format!(
+            "statement _type {:?}, expected {IN_TOTO_STATEMENT_V1}",
+            parsed.type_
+        )));
+    }
     if !parsed.subject.iter().any(|s| s.digest.sha256.is_some()) {
         return Err(SignError::Statement(
             "no subject has a SHA-256 digest".into(),
@@ -888,6 +895,17 @@ mod tests {
         let key = SigningKey::from_pem(&key_pem(), None).expect("key");
         let statement = br#"{"_type":"https://in-toto.io/Statement/v1","subject":[{"name":"a","digest":{"sha255":"aa"}}],"predicateType":"https://slsa.dev/provenance/v1","predicate":{}}"#;
         let e = sign_with_key(&key, statement).expect_err("no sha256 subject");
+        assert!(matches!(e, SignError::Statement(_)), "{e:?}");
+    }
+
+    // Fuzz regression (statement_roundtrip, found by `.ci/run` after the merge that made the
+    // verifier require in-toto Statement v1): a statement with another `_type` was signed,
+    // producing a bundle our own verifier refuses.
+    #[test]
+    fn key_signing_refuses_a_statement_that_is_not_in_toto_v1() {
+        let key = SigningKey::from_pem(&key_pem(), None).expect("key");
+        let statement = br#"{"_type":"https://in-toto.io/Sta$tement/v1","subject":[{"name":"a","digest":{"sha256":"ca978112ca1bbdcafac231b39a23dc4da786eff8147c4e72b9807785afee48bb"}}],"predicateType":"https://slsa.dev/provenance/v1","predicate":{}}"#;
+        let e = sign_with_key(&key, statement).expect_err("not in-toto v1");
         assert!(matches!(e, SignError::Statement(_)), "{e:?}");
     }
 
