@@ -41,6 +41,13 @@ start=$(date +%s)
 cargo +nightly fuzz build "${flags[@]}"
 echo "fuzz: built in $(($(date +%s) - start)) s"
 
+# FUZZ_SEED pins libFuzzer's seed (.ci/run sets it), so that CI's short run explores what the
+# same run explored before landing; unset, every run explores afresh.
+seed_args=()
+if [ -n "${FUZZ_SEED:-}" ]; then
+  seed_args=(-seed="$FUZZ_SEED")
+fi
+
 crashed=()
 for t in "${TARGETS[@]}"; do
   corpus="$work/corpus/$t"
@@ -56,7 +63,7 @@ for t in "${TARGETS[@]}"; do
   status=0
   cargo +nightly fuzz run "${flags[@]}" "$t" "$corpus" "${seeds[@]}" -- \
     -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 -max_len=65536 \
-    -artifact_prefix="$artifacts/" -print_final_stats=1 || status=$?
+    -artifact_prefix="$artifacts/" -print_final_stats=1 "${seed_args[@]}" || status=$?
   found=$(find "$artifacts" -type f \( -name 'crash-*' -o -name 'oom-*' -o -name 'timeout-*' \) | wc -l)
   if [ "$status" -ne 0 ] || [ "$found" -gt 0 ]; then
     mkdir -p "tests/fixtures/fuzz-regressions/$t"
