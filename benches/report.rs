@@ -55,7 +55,7 @@ fn generate(workspace: &Path, plan: &Plan) -> Result<Vec<PathBuf>, String> {
         for i in 0..plan.entries {
             let n = d * plan.entries + i;
             let failed = n % 20 == 7;
-            entries.push(serde_json::json!({
+            let mut entry = serde_json::json!({
                 "run_id": 9_000_000_000u64 + n as u64,
                 "tag": format!("v{}.{}.{}", 1 + d / 100, d % 100, i),
                 "sha": format!("{:040x}", n * 7919),
@@ -75,7 +75,13 @@ fn generate(workspace: &Path, plan: &Plan) -> Result<Vec<PathBuf>, String> {
                 "validation_status": if n % 30 == 1 { "failed" } else { "passed" },
                 "notify_slack": failed.then_some(true),
                 "issue_number": failed.then_some(n as u64),
-            }));
+            });
+            // As the action writes them: an absent field is left out, never `null` (the
+            // manifest schema refuses null).
+            if let Some(o) = entry.as_object_mut() {
+                o.retain(|_, v| !v.is_null());
+            }
+            entries.push(entry);
         }
         let text = serde_json::to_string_pretty(
             &serde_json::json!({"schema_version": 1, "entries": entries}),
