@@ -17,6 +17,29 @@ use crate::secret::Secret;
 
 pub const ATTEMPTS: u32 = 3;
 
+/// The key as PostgREST / Supabase's gateway want it, in `apikey` and `Authorization: Bearer`,
+/// both marked sensitive. Shared by the sink and the report's reader (`supabase_query`).
+pub(crate) fn key_headers(key: &Secret) -> Result<HeaderMap, String> {
+    let invalid = || "input 'supabase-key' is not a valid HTTP header value".to_string();
+    let mut apikey = HeaderValue::from_str(key.expose()).map_err(|_| invalid())?;
+    apikey.set_sensitive(true);
+    let mut bearer =
+        HeaderValue::from_str(&format!("Bearer {}", key.expose())).map_err(|_| invalid())?;
+    bearer.set_sensitive(true);
+    let mut headers = HeaderMap::new();
+    headers.insert("apikey", apikey);
+    headers.insert(AUTHORIZATION, bearer);
+    Ok(headers)
+}
+
+/// An HTTP client with the per-request timeout.
+pub(crate) fn client(timeout: Duration) -> Result<reqwest::Client, String> {
+    reqwest::Client::builder()
+        .timeout(timeout)
+        .build()
+        .map_err(|e| format!("building the HTTP client: {e}"))
+}
+
 pub struct Supabase {
     client: reqwest::Client,
     base: url::Url,
@@ -31,20 +54,9 @@ impl Supabase {
         timeout: Duration,
         backoff_base: Duration,
     ) -> Result<Self, String> {
-        let mut headers = HeaderMap::new();
-        let mut apikey = HeaderValue::from_str(key.expose())
-            .map_err(|_| "supabase-key is not a valid HTTP header value".to_string())?;
-        apikey.set_sensitive(true);
-        let mut bearer = HeaderValue::from_str(&format!("Bearer {}", key.expose()))
-            .map_err(|_| "supabase-key is not a valid HTTP header value".to_string())?;
-        bearer.set_sensitive(true);
-        headers.insert("apikey", apikey);
-        headers.insert(AUTHORIZATION, bearer);
+        let mut headers = key_headers(key)?;
         headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
-        let client = reqwest::Client::builder()
-            .timeout(timeout)
-            .build()
-            .map_err(|e| format!("building the HTTP client: {e}"))?;
+        let client = client(timeout)?;
         Ok(Self {
             client,
             base: base.clone(),

@@ -8,7 +8,7 @@
 
 use std::time::{Duration, Instant};
 
-use reqwest::header::{HeaderMap, HeaderValue, ACCEPT, AUTHORIZATION};
+use reqwest::header::{HeaderMap, HeaderValue, ACCEPT};
 use serde_json::Value;
 
 use crate::domain::manifest::ManifestEntry;
@@ -37,20 +37,9 @@ impl Supabase {
         policy: RetryPolicy,
         timeout: Duration,
     ) -> Result<Self, String> {
-        let mut headers = HeaderMap::new();
-        let mut apikey = HeaderValue::from_str(key.expose())
-            .map_err(|_| "input 'supabase-key' is not a valid HTTP header value".to_string())?;
-        apikey.set_sensitive(true);
-        let mut bearer = HeaderValue::from_str(&format!("Bearer {}", key.expose()))
-            .map_err(|_| "input 'supabase-key' is not a valid HTTP header value".to_string())?;
-        bearer.set_sensitive(true);
-        headers.insert("apikey", apikey);
-        headers.insert(AUTHORIZATION, bearer);
+        let mut headers = super::supabase::key_headers(key)?;
         headers.insert(ACCEPT, HeaderValue::from_static("application/json"));
-        let client = reqwest::Client::builder()
-            .timeout(timeout)
-            .build()
-            .map_err(|e| format!("building the HTTP client: {e}"))?;
+        let client = super::supabase::client(timeout)?;
         Ok(Self {
             client,
             base,
