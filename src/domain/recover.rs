@@ -2,7 +2,8 @@
 //! dispatch answer means, and what the followed run's end means for the entry. Pure.
 //!
 //! - Guard: an entry marked `rerun_in_progress`, or a tag that already has a successful run,
-//!   means another recovery is under way or nothing is left to recover: skip.
+//!   means another recovery is under way or nothing is left to recover: skip. A run whose
+//!   provenance then failed validation is not a successful run.
 //! - GitHub re-runs a run's failed jobs only within a month of its creation and up to a limit of
 //!   attempts (50), and not while it runs. Too old or at the limit -> dispatch the provenance
 //!   workflow for the same tag instead; still running -> refuse and say so.
@@ -38,16 +39,20 @@ pub fn guard(entry: Option<&ManifestEntry>, tag_entries: &[ManifestEntry], tag: 
             entry.map(|e| e.run_id).unwrap_or_default()
         ));
     }
-    if let Some(ok) = tag_entries
-        .iter()
-        .find(|e| e.tag == tag && e.status == RunStatus::Success)
-    {
+    if let Some(ok) = tag_entries.iter().find(|e| e.tag == tag && succeeded(e)) {
         return Guard::Skip(format!(
             "tag {tag} already has a successful run ({})",
             ok.run_id
         ));
     }
     Guard::Proceed
+}
+
+/// A run that nothing is left to recover for: it succeeded, and its provenance did not fail a
+/// validation since (a release whose artifact no longer matches its provenance is the failure
+/// `mode: validate` reports and recover is called for).
+fn succeeded(e: &ManifestEntry) -> bool {
+    e.status == RunStatus::Success && e.validation_status.as_deref() != Some("failed")
 }
 
 /// What GitHub says about the failed run.
@@ -217,6 +222,26 @@ mod tests {
         );
         let other = entry("v2", 3, RunStatus::Success);
         assert_eq!(guard(None, &[other], "v1"), Guard::Proceed);
+    }
+
+    #[test]
+    fn recover_after_failed_validation_is_not_skipped_as_already_succeeded() {
+        // Regression (issue 11's lifecycle): validate failed the release run's provenance,
+        // recover was called for that run, and skipped it: "tag already has a successful run".
+        let mut e = entry("v1", 1, RunStatus::Success);
+        e.validation_status = Some("failed".into());
+        assert_eq!(guard(Some(&e), &[e.clone()], "v1"), Guard::Proceed);
+        // A validated (or not yet validated) success of the tag still means nothing to do.
+        let mut passed = entry("v1", 2, RunStatus::Success);
+        passed.validation_status = Some("passed".into());
+        assert!(
+            matches!(guard(Some(&e), &[e.clone(), passed], "v1"), Guard::Skip(r) if r.contains("successful run (2)"))
+        );
+        let unvalidated = entry("v1", 3, RunStatus::Success);
+        assert!(matches!(
+            guard(Some(&e), &[e.clone(), unvalidated], "v1"),
+            Guard::Skip(_)
+        ));
     }
 
     #[test]
