@@ -24,7 +24,7 @@ use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 use crate::common::Workspace;
 
 const SHA: &str = "95baf27389e83e6a5c48f42e190d48d7abcea19e";
-const JWT_SECRET: &str = "test-only-jwt-secret-of-at-least-32-characters";
+pub(crate) const JWT_SECRET: &str = "test-only-jwt-secret-of-at-least-32-characters";
 const SETUP_HINT: &str = "run scripts/setup-test-tools.sh (PostgreSQL server binaries and PostgREST are needed for the Supabase tests)";
 
 fn pg_bin() -> PathBuf {
@@ -112,7 +112,7 @@ fn hmac_sha256(key: &[u8], msg: &[u8]) -> Vec<u8> {
 }
 
 /// An HS256 JWT for `role`, as Supabase issues service keys.
-fn jwt(role: &str, secret: &str) -> String {
+pub(crate) fn jwt(role: &str, secret: &str) -> String {
     let b64 = |b: &[u8]| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(b);
     let head = b64(br#"{"alg":"HS256","typ":"JWT"}"#);
     let body = b64(json!({"role": role, "iss": "supabase"})
@@ -204,8 +204,9 @@ impl Respond for Gateway {
     }
 }
 
-/// PostgreSQL + PostgREST + gateway; stopped on drop (also when a test panics).
-struct Stack {
+/// PostgreSQL + PostgREST + gateway; stopped on drop (also when a test panics). Shared with
+/// `lifecycle.rs`.
+pub(crate) struct Stack {
     _dir: tempfile::TempDir,
     data: PathBuf,
     bin: PathBuf,
@@ -213,6 +214,7 @@ struct Stack {
     postgrest: Child,
     postgrest_port: u16,
     gateway: MockServer,
+    function_calls: Arc<Mutex<Vec<(String, Value)>>>,
 }
 
 impl Drop for Stack {
@@ -230,7 +232,7 @@ impl Drop for Stack {
 }
 
 impl Stack {
-    async fn start() -> Self {
+    pub(crate) async fn start() -> Self {
         let bin = pg_bin();
         let postgrest_bin = postgrest_bin();
         let dir = tempfile::tempdir().expect("tempdir");
@@ -311,10 +313,11 @@ impl Stack {
             .expect("postgrest");
         stack_pg.armed = false;
         let gateway = MockServer::builder().start().await;
+        let function_calls = Arc::new(Mutex::new(Vec::new()));
         Mock::given(any())
             .respond_with(Gateway {
                 postgrest_port,
-                function_calls: Arc::new(Mutex::new(Vec::new())),
+                function_calls: function_calls.clone(),
             })
             .mount(&gateway)
             .await;
@@ -326,6 +329,7 @@ impl Stack {
             postgrest,
             postgrest_port,
             gateway,
+            function_calls,
         };
         stack.wait_for_postgrest();
         stack
@@ -349,12 +353,17 @@ impl Stack {
         }
     }
 
-    fn url(&self) -> String {
+    pub(crate) fn url(&self) -> String {
         self.gateway.uri()
     }
 
-    fn sql(&self, query: &str) -> String {
+    pub(crate) fn sql(&self, query: &str) -> String {
         psql(&self.bin, self.pg_port, query).expect("query")
+    }
+
+    /// The `/functions/v1/<name>` calls the gateway received: (name, JSON body).
+    pub(crate) fn function_calls(&self) -> Vec<(String, Value)> {
+        self.function_calls.lock().expect("calls").clone()
     }
 
     fn rest(&self, method: &str, path: &str, key: &str, body: &str) -> (u16, String) {
