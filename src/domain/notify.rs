@@ -608,7 +608,9 @@ pub fn issue_body(n: &Notice) -> String {
     o
 }
 
-/// The comment on an existing issue for a repeated notify of the same run.
+/// The comment on an existing issue for a repeated notify of the same run. A failure links the
+/// notice's runbook: recover's escalation of a blocked run (the rollback runbook) usually lands
+/// here, since the run's issue exists already.
 pub fn repeat_comment(n: &Notice) -> String {
     let mut o = format!(
         "Notified again for run [{}]({}): status {}",
@@ -620,6 +622,12 @@ pub fn repeat_comment(n: &Notice) -> String {
         o.push_str(&format!(", reason {}", code(r)));
     }
     o.push_str(".\n");
+    if n.status == NotifyStatus::Failure {
+        o.push_str(&format!(
+            "\nRunbook: [failure recovery]({}).\n",
+            n.runbook_url
+        ));
+    }
     o
 }
 
@@ -660,6 +668,21 @@ mod tests {
     #[test]
     fn slack_payload_snapshot() {
         insta::assert_json_snapshot!(slack_message(&notice(NotifyStatus::Failure)));
+    }
+
+    #[test]
+    fn escalation_comment_on_an_existing_issue_links_the_runbook() {
+        // Regression (issue 11's lifecycle): recover's escalation of a blocked run commented on
+        // the run's issue without the rollback runbook link it was given.
+        let mut n = notice(NotifyStatus::Failure);
+        n.runbook_url =
+            "https://github.com/octo/app/blob/HEAD/docs/ops/failure-recovery.md#rollback".into();
+        let c = repeat_comment(&n);
+        assert!(
+            c.contains("[failure recovery](https://github.com/octo/app/blob/HEAD/docs/ops/failure-recovery.md#rollback)"),
+            "{c}"
+        );
+        assert!(!repeat_comment(&notice(NotifyStatus::Success)).contains("Runbook"));
     }
 
     #[test]

@@ -429,9 +429,15 @@ async fn lifecycle_release_validate_tamper_notify_recover_block_rollback_report(
         assert_eq!(s.issues.len(), 1);
         let i = &s.issues[0];
         assert!(i.open);
-        for l in ["ops-alert", "provenance-failure"] {
-            assert!(i.labels.iter().any(|x| x == l), "{:?}", i.labels);
-        }
+        assert_eq!(
+            i.labels,
+            [
+                "slsa-provenance",
+                "automated",
+                "ops-alert",
+                "provenance-failure"
+            ]
+        );
         assert!(
             i.body.contains(&format!(
                 "<!-- slsa-provenance-action:notify repo=octo/app tag=v1.0.0 run={RELEASE_RUN} -->"
@@ -508,6 +514,11 @@ async fn lifecycle_release_validate_tamper_notify_recover_block_rollback_report(
         assert!(
             i.comments[1].contains("recovery_blocked"),
             "{}",
+            i.comments[1]
+        );
+        assert!(
+            i.comments[1].contains("docs/ops/failure-recovery.md#rollback"),
+            "the escalation links the rollback runbook: {}",
             i.comments[1]
         );
         assert!(s.dispatches.is_empty(), "a re-run, not a dispatch");
