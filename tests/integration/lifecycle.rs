@@ -687,6 +687,22 @@ async fn lifecycle_release_validate_tamper_notify_recover_block_rollback_report(
             .sql("select string_agg(tag || '/' || run_id || '/' || status, ',' order by run_id) from slsa_runs"),
         "v0.9.0/1000/success,v1.0.0/1001/success,v1.0.1/1003/rollback"
     );
+    // What arrived, in all: one attestation per release, one re-run and no dispatch, two
+    // issue-creating notifies answered by one issue, and Slack asked once per notify (its
+    // `no_service` is final; recover's escalation goes to the issue only).
+    assert_eq!(gh.count("POST", "/attestations").await, 3);
+    assert_eq!(
+        gh.count(
+            "POST",
+            &format!("/actions/runs/{RELEASE_RUN}/rerun-failed-jobs")
+        )
+        .await,
+        1
+    );
+    assert_eq!(gh.state().dispatches.len(), 0);
+    assert_eq!(gh.count("POST", "/issues").await, 1);
+    assert_eq!(gh.count("POST", "/issues/1/comments").await, 2);
+    assert_eq!(world.slack_requests(), 2);
     // Only our token ever reached the fake GitHub.
     for a in gh.authorizations().await {
         assert_eq!(a, format!("Bearer {TOKEN}"));
