@@ -2,7 +2,8 @@
 //! `/api/uploads`) serving everything the whole lifecycle touches, on 127.0.0.1:
 //!
 //! - releases (by tag, by id, notes `PATCH`), their assets (list, upload at the release's
-//!   `upload_url`, rename, delete) and attestations (`POST`, list by digest);
+//!   `upload_url`, rename, delete, download with `Accept: application/octet-stream`) and
+//!   attestations (`POST`, list by digest);
 //! - the Git Database API the `audit-store: commit` uses: blobs, trees (`base_tree` merged),
 //!   commits, and refs whose `PATCH` is a real compare-and-swap (a non-fast-forward is 422);
 //! - issues: list open ones by label, create, comment, close;
@@ -264,6 +265,25 @@ impl State {
                 json!({"full_name": REPO, "default_branch": "main", "visibility": "public"}),
             ),
             (_, ["git", ..]) => self.git_route(req.method.as_str(), &seg[1..], &body),
+            ("GET", ["releases", "assets", id])
+                if req
+                    .headers
+                    .get("accept")
+                    .is_some_and(|a| a.as_bytes() == b"application/octet-stream") =>
+            {
+                // The asset's bytes (github.com answers 302 to storage; 200 is allowed too).
+                match self
+                    .releases
+                    .iter()
+                    .flat_map(|r| r.assets.iter())
+                    .find(|a| a.id.to_string() == *id)
+                {
+                    Some(a) => ResponseTemplate::new(200)
+                        .insert_header("content-type", "application/octet-stream")
+                        .set_body_bytes(a.content.clone()),
+                    None => not_found(),
+                }
+            }
             (_, ["releases", ..] | ["attestations", ..]) => {
                 let page = query(req, "page").unwrap_or_else(|| "1".into());
                 self.release_route(req.method.as_str(), &seg, &body, &page)

@@ -9,7 +9,8 @@
 //! -> notify (Slack webhook down) opens exactly one issue; a second notify comments -> recover
 //! re-runs the failed jobs of the run -> the re-run (validate, attempt 2) fails again -> the
 //! entry is `blocked` and the issue gets the escalation -> a rollback release v1.0.1
-//! (`rollback-of: v1.0.0`) is recorded and validated -> report: KPIs, the failure, the rollback
+//! (`rollback-of: v1.0.0`) is recorded and validated (validate fetching the release's asset
+//! itself) -> report: KPIs, the failure, the rollback
 //! on the dashboard and the badge. At the end every entry is checked field by field, the
 //! workspace trail equals the branch's, and `verify-manifest` passes on both.
 //!
@@ -540,10 +541,27 @@ async fn lifecycle_release_validate_tamper_notify_recover_block_rollback_report(
         .run();
     out.assert_success();
     assert_eq!(out.out("sink-failed"), Some("false"));
-    world
-        .validate("v1.0.1", ROLLBACK_RUN, 1)
-        .run()
-        .assert_success();
+    // This time validate fetches the provenance itself: the release's `*.intoto.jsonl` asset.
+    let before = gh.requests().await.len();
+    let out = world
+        .step(ROLLBACK_RUN, 1)
+        .input("mode", "validate")
+        .input("subject-path", "dist/app.tar.gz")
+        .input("expected-tag", "v1.0.1")
+        .input("signer-workflow", format!("{WORKFLOW}@refs/tags/v*"))
+        .input("trusted-root", "trusted_root.json")
+        .input("rekor-url", "offline")
+        .run();
+    out.assert_success();
+    assert_eq!(out.out("verified"), Some("true"), "{out:#?}");
+    let asset_id = gh.release("v1.0.1").assets[0].id;
+    let fetched = gh.requests().await[before..].to_vec();
+    assert!(
+        fetched.contains(&format!(
+            "GET /api/v3/repos/octo/app/releases/assets/{asset_id}"
+        )),
+        "{fetched:#?}"
+    );
 
     // ---- 9. The report: KPIs, the failure and the rollback.
     let out = world.step(6000, 1).input("mode", "report").run();
