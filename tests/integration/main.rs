@@ -13,6 +13,7 @@ mod publish;
 mod recover;
 mod render;
 mod report;
+mod report_commit;
 mod secrets;
 mod signing;
 mod supabase;
