@@ -87,8 +87,10 @@ async fn report_commits_its_files_in_one_commit() {
     out.assert_success();
     assert_eq!(out.out("runs"), Some("4"));
 
-    // The requests: one tree with exactly the three files, one commit, one ref update.
+    // The requests (the README quotes the count): repo (default branch), ref, commit, root
+    // tree (no docs/ yet: no blob to read), 3 blobs, tree, commit, ref update.
     let calls = calls(&fake).await;
+    assert_eq!(calls.len(), 10, "{calls:?}");
     let count = |m: &str, p: &str| calls.iter().filter(|(a, b)| a == m && b == p).count();
     assert_eq!(count("POST", "/git/commits"), 1, "{calls:?}");
     assert_eq!(count("POST", "/git/trees"), 1, "{calls:?}");
@@ -157,6 +159,8 @@ async fn report_unchanged_second_run_makes_no_commit() {
         second.iter().all(|(m, _)| m == "GET"),
         "an unchanged run only reads: {second:?}"
     );
+    // repo, ref, commit, the root, docs and reports trees, the three files' blobs.
+    assert_eq!(second.len(), 9, "{second:?}");
 
     // A new run in the trail is a change: one more commit.
     ws.write(
