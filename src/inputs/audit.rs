@@ -19,6 +19,20 @@ pub enum AuditStore {
     None,
 }
 
+impl AuditStore {
+    /// The `audit-store` input; every mode's default is `commit`.
+    pub fn parse(v: Option<&str>) -> Result<Self> {
+        match v.unwrap_or("commit") {
+            "commit" => Ok(Self::Commit),
+            "workspace" => Ok(Self::Workspace),
+            "none" => Ok(Self::None),
+            other => Err(invalid(format!(
+                "input 'audit-store' must be commit, workspace or none, got {other:?}"
+            ))),
+        }
+    }
+}
+
 #[derive(Debug)]
 pub struct SupabaseInputs {
     pub url: url::Url,
@@ -62,16 +76,7 @@ fn identifier(name: &str, v: &str) -> Result<String> {
 
 impl AuditInputs {
     pub fn from_raw(raw: &RawInputs) -> Result<Self> {
-        let store = match raw.audit_store.as_deref().unwrap_or("commit") {
-            "commit" => AuditStore::Commit,
-            "workspace" => AuditStore::Workspace,
-            "none" => AuditStore::None,
-            other => {
-                return Err(invalid(format!(
-                    "input 'audit-store' must be commit, workspace or none, got {other:?}"
-                )))
-            }
-        };
+        let store = AuditStore::parse(raw.audit_store.as_deref())?;
         if let Some(b) = &raw.audit_branch {
             let bad = b.starts_with('/')
                 || b.ends_with('/')

@@ -2,7 +2,7 @@
 
 use std::path::{Component, Path, PathBuf};
 
-use super::RawInputs;
+use super::{AuditStore, RawInputs};
 use crate::error::{Failure, FailureReason, Result};
 use crate::secret::Secret;
 
@@ -38,8 +38,12 @@ pub struct ReportInputs {
     pub badge_json_path: PathBuf,
     pub badge_svg_path: PathBuf,
     /// The branch holding the audit trail in other repositories; each one's default branch when
-    /// unset.
+    /// unset. Also the branch `audit-store: commit` commits the report's files to (this
+    /// repository's default branch when unset).
     pub audit_branch: Option<String>,
+    /// `commit` (default, as every mode): the three files also go to the audit branch in one
+    /// commit; `workspace` and `none`: the workspace files only.
+    pub store: AuditStore,
     /// Workspace-relative; GitHub answers (blobs by SHA, ETags) are kept here between runs.
     pub cache_dir: PathBuf,
     pub github_token: Option<Secret>,
@@ -183,6 +187,7 @@ impl ReportInputs {
                 .unwrap_or_else(|| crate::domain::render::badge::DEFAULT_LABEL.into()),
             dashboard_path,
             audit_branch: raw.audit_branch.clone(),
+            store: AuditStore::parse(raw.audit_store.as_deref())?,
             cache_dir,
             github_token,
         })
@@ -228,6 +233,28 @@ mod tests {
             let e = parse_repositories(Some(bad)).expect_err(bad);
             assert_eq!(e.reason, FailureReason::InvalidInput, "{bad}");
         }
+    }
+
+    #[test]
+    fn audit_store_defaults_to_commit_like_every_mode() {
+        let i = ReportInputs::from_raw(&RawInputs::default()).expect("defaults");
+        assert_eq!(i.store, AuditStore::Commit);
+        for (v, want) in [
+            ("workspace", AuditStore::Workspace),
+            ("none", AuditStore::None),
+        ] {
+            let raw = RawInputs {
+                audit_store: Some(v.into()),
+                ..RawInputs::default()
+            };
+            assert_eq!(ReportInputs::from_raw(&raw).expect(v).store, want);
+        }
+        let raw = RawInputs {
+            audit_store: Some("git".into()),
+            ..RawInputs::default()
+        };
+        let e = ReportInputs::from_raw(&raw).expect_err("unknown store");
+        assert_eq!(e.reason, FailureReason::InvalidInput);
     }
 
     #[test]

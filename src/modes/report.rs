@@ -3,9 +3,10 @@
 //! Gather (the workspace's day manifests; other repositories through the Git Database API;
 //! or Supabase's `slsa_runs`) -> check integrity (`domain::kpi::check_integrity`, one call,
 //! which ends with the audit chain check `audit_chain::verify_days`) ->
-//! decide (`domain::kpi::build`) -> render (`domain::render`) -> write the three files
-//! (`write_files`, the one place that will commit through the audit store) -> outputs and the
-//! step summary (the dashboard itself).
+//! decide (`domain::kpi::build`) -> render (`domain::render`) -> write the three files to the
+//! workspace (`write_files`) -> with `audit-store: commit`, the same three files on the audit
+//! branch in one commit, or none when unchanged (`report/commit.rs`; a refusal is a warning) ->
+//! outputs and the step summary (the dashboard itself).
 //!
 //! One repository whose history fails the integrity check stops the run before anything is
 //! written (`manifest_tampered`). In an organisation report, a tampered repository is listed
@@ -26,6 +27,7 @@ use crate::domain::render::{badge, dashboard};
 use crate::error::{Context, Failure, FailureReason, Result};
 use crate::inputs::{RawInputs, ReportInputs, ReportSource, Repositories};
 
+mod commit;
 mod org;
 mod supabase;
 
@@ -43,6 +45,7 @@ pub async fn run(
     if let ReportSource::Supabase { key, .. } = &inputs.source {
         actions.mask(key.expose());
     }
+    let store = commit::prepare(&inputs, env, actions)?;
 
     // 1. Gather every repository's history.
     let histories = match (&inputs.source, &inputs.repositories) {
@@ -82,8 +85,11 @@ pub async fn run(
         (&inputs.badge_svg_path, badge::svg(&b)),
     ];
 
-    // 4. Write.
+    // 4. Write: the workspace (later steps of the job read the files), then the audit branch.
     write_files(&env.workspace, &outputs)?;
+    if let Some(plan) = store {
+        commit::commit_files(plan, &inputs, env, actions, &outputs, &report.totals).await;
+    }
 
     // 5. Outputs and the step summary.
     set_outputs(actions, &inputs, &report)?;
@@ -152,8 +158,8 @@ fn workspace_history(inputs: &ReportInputs, env: &RunEnv) -> Result<RepoHistory>
     })
 }
 
-/// The report's files, each written atomically. This is the one step that changes when the
-/// report commits through the audit store (`audit-store`) instead of the workspace.
+/// The report's files in the workspace, each written atomically (whatever `audit-store` says:
+/// later steps of the job read them, and a refused commit loses nothing).
 fn write_files(workspace: &Path, outputs: &[(&std::path::PathBuf, String)]) -> Result<()> {
     for (rel, text) in outputs {
         files::write_atomic(

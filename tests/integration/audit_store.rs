@@ -33,7 +33,7 @@ pub(crate) struct Git {
     commits: BTreeMap<String, (String, Vec<String>, String)>,
     pub(crate) refs: BTreeMap<String, String>,
     pub(crate) protected: BTreeSet<String>,
-    read_only: bool,
+    pub(crate) read_only: bool,
     pub(crate) pulls: Vec<Value>,
     /// Files another writer commits on `main` just before the next ref update is handled.
     pub(crate) race: Option<BTreeMap<String, Vec<u8>>>,
@@ -345,6 +345,11 @@ impl FakeGit {
 
     pub(crate) fn api_url(&self) -> String {
         format!("{}/api/v3", self.server.uri())
+    }
+
+    /// Every request that arrived, in order.
+    pub(crate) async fn requests(&self) -> Vec<Request> {
+        self.server.received_requests().await.unwrap_or_default()
     }
 
     async fn request_count(&self) -> usize {

@@ -15,6 +15,7 @@ mod publish;
 mod recover;
 mod render;
 mod report;
+mod report_commit;
 mod secrets;
 mod signing;
 mod supabase;

@@ -15,7 +15,7 @@ use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 use crate::common::{sha256_hex, Runner, Workspace};
 
 /// A manifest entry as `mode: provenance` writes it.
-fn entry(run_id: u64, tag: &str, status: &str, ts: &str, ms: u64) -> Value {
+pub(crate) fn entry(run_id: u64, tag: &str, status: &str, ts: &str, ms: u64) -> Value {
     json!({"run_id": run_id, "tag": tag, "sha": "0123abc", "actor": "octocat",
         "artifact_url": if status == "success" { Some("https://github.com/x") } else { None },
         "timestamp": ts, "status": status, "governance_flag": "provenance-ready",
@@ -23,12 +23,12 @@ fn entry(run_id: u64, tag: &str, status: &str, ts: &str, ms: u64) -> Value {
         "duration_ms": ms})
 }
 
-fn manifest(entries: Vec<Value>) -> String {
+pub(crate) fn manifest(entries: Vec<Value>) -> String {
     serde_json::to_string_pretty(&json!({"schema_version": 1, "entries": entries})).expect("json")
 }
 
 /// Three days: 4 runs, 1 failure (with an issue), durations 30/45/60/200 s.
-fn write_history(ws: &Workspace) {
+pub(crate) fn write_history(ws: &Workspace) {
     let mut failed = entry(2, "v1.1", "failure", "2026-11-10T09:00:00Z", 200_000);
     failed["failure_reason"] = "subject_pattern_unmatched".into();
     failed["issue_number"] = 12.into();
