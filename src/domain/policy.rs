@@ -165,7 +165,7 @@ pub const MODE_PERMISSIONS: &[(&str, &[(&str, Access)])] = &[
             ("contents", Access::Write),
         ],
     ),
-    ("report", &[("contents", Access::Read)]),
+    ("report", &[("contents", Access::Write)]),
 ];
 
 /// A problem in the file: where, which field, what.
@@ -712,7 +712,11 @@ mod tests {
         assert_eq!(e.field, "roles.validator.permissions");
         assert_eq!(e.line, Some(5), "{e}");
         assert!(e.message.contains("attestations: read"), "{e}");
+        // The report commits its dashboard and badges (`audit-store: commit`, the default).
         let text = "version: 1\nroles:\n  auditor:\n    modes: [report]\n    permissions:\n      contents: read\n      checks: read\n";
+        let e = parse(text).expect_err("report commits");
+        assert!(e.message.contains("contents: write"), "{e}");
+        let text = "version: 1\nroles:\n  auditor:\n    modes: [report]\n    permissions:\n      contents: write\n      checks: read\n";
         parse(text).expect("enough");
     }
 
