@@ -11,6 +11,7 @@ mod policy;
 mod provenance;
 mod publish;
 mod recover;
+mod recover_race;
 mod render;
 mod report;
 mod secrets;
