@@ -138,16 +138,26 @@ pub async fn update_entry_if(
                 Conditional::Applied(entry) => entry,
                 other => return Ok(other),
             };
-            let local = match update_workspace(req, decide, actions)? {
-                Conditional::Applied(entry) => entry,
+            let local = match update_workspace(req, decide, actions) {
+                Ok(Conditional::Applied(entry)) => entry,
                 // The branch is the store: a stale workspace copy does not undo its update.
-                Conditional::Declined(why) | Conditional::NotCommitted(why) => {
+                Ok(Conditional::Declined(why) | Conditional::NotCommitted(why)) => {
                     actions.info(&format!(
                         "{}: the workspace copy of {} is not updated ({why}); the audit branch is",
                         req.what, req.target
                     ));
                     None
                 }
+                // An update that counts on the branch (a claim) is taken: its caller must go
+                // on (and release it), so the workspace copy's failure is only a warning.
+                Err(f) if mode == BranchWrite::Required => {
+                    actions.warning(&format!(
+                        "{}: the audit branch took the update of {}, its workspace copy failed: {}",
+                        req.what, req.target, f.message
+                    ));
+                    None
+                }
+                Err(f) => return Err(f),
             };
             Ok(Conditional::Applied(committed.or(local)))
         }
