@@ -111,6 +111,10 @@ pub enum FailureReason {
     SupabaseQueryFailed,
     /// The governance policy file (`policy` input) is not valid: its line and field are named.
     PolicyInvalid,
+    /// `mode: recover` with `audit-store: commit`: the audit branch did not take the
+    /// `rerun_in_progress` claim (protected, 403, no token, no entry there, retries
+    /// exhausted), so the recover did nothing rather than act unclaimed.
+    ClaimRefused,
 }
 
 impl FailureReason {
@@ -165,6 +169,7 @@ impl FailureReason {
         Self::MalformedProvenance,
         Self::SupabaseQueryFailed,
         Self::PolicyInvalid,
+        Self::ClaimRefused,
     ];
 
     pub fn code(self) -> &'static str {
@@ -218,6 +223,7 @@ impl FailureReason {
             Self::MalformedProvenance => "malformed_provenance",
             Self::SupabaseQueryFailed => "supabase_query_failed",
             Self::PolicyInvalid => "policy_invalid",
+            Self::ClaimRefused => "claim_refused",
         }
     }
 }

@@ -60,6 +60,8 @@ pub enum UpdateError {
     NotFound,
     /// The updated file would not match the schema (a bug or a bad value): nothing written.
     Invalid(String),
+    /// A conditional update ([`update_entry_if`]) refused, on the entry as read: nothing written.
+    Declined(String),
 }
 
 impl std::fmt::Display for UpdateError {
@@ -68,6 +70,7 @@ impl std::fmt::Display for UpdateError {
             Self::Tampered(t) => write!(f, "the audit trail fails its check: {t}"),
             Self::NotFound => write!(f, "no manifest entry matches"),
             Self::Invalid(e) => write!(f, "{e}"),
+            Self::Declined(why) => write!(f, "the update declined: {why}"),
         }
     }
 }
@@ -93,6 +96,21 @@ pub fn update_entry(
     days: &[DayFile],
     target: &Target,
     update: impl FnOnce(&mut ManifestEntry),
+) -> Result<Updated, UpdateError> {
+    update_entry_if(days, target, |e, _| {
+        update(e);
+        Ok(())
+    })
+}
+
+/// A conditional update ("update if"): `decide` sees the entry and every entry of the trail as
+/// read (all days, before the update) and either changes the entry or declines with a reason
+/// (`UpdateError::Declined`, nothing written). A store that retries on a lost race calls this
+/// again on what it re-read, so the condition always holds on the state the write replaces.
+pub fn update_entry_if(
+    days: &[DayFile],
+    target: &Target,
+    decide: impl FnOnce(&mut ManifestEntry, &[ManifestEntry]) -> Result<(), String>,
 ) -> Result<Updated, UpdateError> {
     // 1. Verify what we read.
     audit_chain::verify_days(days).map_err(UpdateError::Tampered)?;
@@ -121,9 +139,13 @@ pub fn update_entry(
                 .map(|i| (d, i))
         })
         .ok_or(UpdateError::NotFound)?;
-    // 3. Apply.
+    // 3. Decide and apply.
     let before = parsed[day_index].1.entries[entry_index].clone();
-    update(&mut parsed[day_index].1.entries[entry_index]);
+    let trail: Vec<ManifestEntry> = parsed
+        .iter()
+        .flat_map(|(_, m)| m.entries.iter().cloned())
+        .collect();
+    decide(&mut parsed[day_index].1.entries[entry_index], &trail).map_err(UpdateError::Declined)?;
     let changed = parsed[day_index].1.entries[entry_index] != before;
     if !changed {
         return Ok(Updated {
@@ -294,5 +316,36 @@ mod tests {
         );
         let same = update_entry(&days, &Target::LatestOfTag("v1".into()), |_| {}).expect("ok");
         assert!(same.writes.is_empty());
+    }
+
+    #[test]
+    fn a_declined_conditional_update_writes_nothing_and_sees_the_whole_trail() {
+        let days = trail(&[("2026-01-01", &[("v1", 1)]), ("2026-01-02", &[("v1", 2)])]);
+        let target = Target::Run {
+            run_id: 1,
+            tag: None,
+        };
+        let declined = update_entry_if(&days, &target, |e, all| {
+            e.rerun_in_progress = Some(true);
+            if all.iter().any(|o| o.run_id == 2) {
+                Err("run 2 of the tag is in a later day".into())
+            } else {
+                Ok(())
+            }
+        });
+        assert_eq!(
+            declined,
+            Err(UpdateError::Declined(
+                "run 2 of the tag is in a later day".into()
+            ))
+        );
+        let applied = update_entry_if(&days, &target, |e, all| {
+            assert_eq!(all.len(), 2, "every day's entries, as read");
+            e.rerun_in_progress = Some(true);
+            Ok(())
+        })
+        .expect("applied");
+        assert_eq!(applied.entry.rerun_in_progress, Some(true));
+        assert_eq!(applied.writes.len(), 2);
     }
 }

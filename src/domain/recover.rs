@@ -3,7 +3,9 @@
 //!
 //! - Guard: an entry marked `rerun_in_progress`, or a tag that already has a successful run,
 //!   means another recovery is under way or nothing is left to recover: skip. A run whose
-//!   provenance then failed validation is not a successful run.
+//!   provenance then failed validation is not a successful run. The guard is
+//!   applied as a claim (`claim`): a conditional update the audit store re-evaluates on the
+//!   entry it read inside its compare-and-swap, so two recovers cannot both act.
 //! - GitHub re-runs a run's failed jobs only within a month of its creation and up to a limit of
 //!   attempts (50), and not while it runs. Too old or at the limit -> dispatch the provenance
 //!   workflow for the same tag instead; still running -> refuse and say so.
@@ -53,6 +55,28 @@ pub fn guard(entry: Option<&ManifestEntry>, tag_entries: &[ManifestEntry], tag: 
 /// `mode: validate` reports and recover is called for).
 fn succeeded(e: &ManifestEntry) -> bool {
     e.status == RunStatus::Success && e.validation_status.as_deref() != Some("failed")
+}
+
+/// The claim, as a conditional entry update (`domain::entry_update::update_entry_if`): on the
+/// entry and the trail as the store read them, run the guard; proceed -> mark the entry
+/// `rerun_in_progress`, skip -> decline with the guard's reason. A store retrying a lost
+/// compare-and-swap calls this again on what it re-read, so of two recovers that both read
+/// "not in progress", the one whose write lands second sees the first one's mark and declines.
+pub fn claim(entry: &mut ManifestEntry, trail: &[ManifestEntry]) -> Result<(), String> {
+    let tag = entry.tag.clone();
+    let of_tag: Vec<ManifestEntry> = trail.iter().filter(|e| e.tag == tag).cloned().collect();
+    match guard(Some(entry), &of_tag, &tag) {
+        Guard::Skip(why) => Err(why),
+        Guard::Proceed => {
+            entry.rerun_in_progress = Some(true);
+            Ok(())
+        }
+    }
+}
+
+/// Release the claim (after acting, whatever happened).
+pub fn release(entry: &mut ManifestEntry) {
+    entry.rerun_in_progress = None;
 }
 
 /// What GitHub says about the failed run.
@@ -242,6 +266,27 @@ mod tests {
             guard(Some(&e), &[e.clone(), unvalidated], "v1"),
             Guard::Skip(_)
         ));
+    }
+
+    #[test]
+    fn a_claim_marks_the_entry_and_a_second_claim_on_the_marked_entry_declines() {
+        let mut e = entry("v1", 1, RunStatus::Failure);
+        let trail = [e.clone(), entry("v2", 9, RunStatus::Success)];
+        assert_eq!(claim(&mut e, &trail), Ok(()));
+        assert_eq!(e.rerun_in_progress, Some(true));
+        // The second recover re-reads the entry the first one marked.
+        let marked = [e.clone()];
+        let mut again = e.clone();
+        let why = claim(&mut again, &marked).expect_err("already claimed");
+        assert!(why.contains("rerun_in_progress"), "{why}");
+        release(&mut e);
+        assert_eq!(e.rerun_in_progress, None);
+        // A successful run of the same tag anywhere in the trail declines too.
+        let mut failed = entry("v1", 1, RunStatus::Failure);
+        let ok = [failed.clone(), entry("v1", 2, RunStatus::Success)];
+        let why = claim(&mut failed, &ok).expect_err("tag succeeded");
+        assert!(why.contains("successful run (2)"), "{why}");
+        assert_eq!(failed.rerun_in_progress, None, "declined: unchanged");
     }
 
     #[test]

@@ -12,6 +12,14 @@
 //! - `none`: nothing.
 //!
 //! A trail that fails its chain check is never re-sealed: `manifest_tampered`, nothing written.
+//!
+//! "Update if" (`update_entry_if`): the update may decline on the entry as the store read it
+//! (`Conditional::Declined`, nothing written anywhere). The `commit` store re-applies it to the
+//! entry it re-reads after every lost race, so the condition holds on the state the commit
+//! replaces: that is what makes recover's claim exclusive across runners. An update that only
+//! counts on the branch itself (`BranchWrite::Required`, the claim) is never turned into a pull
+//! request or a workspace-only warning: it comes back `Conditional::NotCommitted` and nothing
+//! is written.
 
 use std::path::Path;
 
@@ -20,7 +28,7 @@ use crate::adapters::context::RunEnv;
 use crate::adapters::files;
 use crate::adapters::github::{GitHub, GitHubConfig};
 use crate::adapters::store::commit::{
-    CommitStore, EntryChange, EntryStored, Stored, DEFAULT_CAS_ATTEMPTS, ENV_CAS_ATTEMPTS,
+    CommitStore, Decide, EntryChange, EntryStored, Stored, DEFAULT_CAS_ATTEMPTS, ENV_CAS_ATTEMPTS,
 };
 use crate::adapters::store::workspace;
 use crate::domain::audit_chain;
@@ -74,24 +82,94 @@ pub async fn update_entry(
     update: &(dyn Fn(&mut ManifestEntry) + Sync),
     actions: &mut Actions,
 ) -> Result<Option<ManifestEntry>> {
-    if req.inputs.store == AuditStore::None {
-        return Ok(None);
+    let always = |e: &mut ManifestEntry, _: &[ManifestEntry]| {
+        update(e);
+        Ok(())
+    };
+    Ok(
+        match update_entry_if(req, &always, BranchWrite::Lenient, actions).await? {
+            Conditional::Applied(entry) => entry.map(|e| *e),
+            // An update that never declines, in lenient mode: neither happens.
+            Conditional::Declined(_) | Conditional::NotCommitted(_) => None,
+        },
+    )
+}
+
+/// How a conditional update takes a `commit` store that does not take the commit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BranchWrite {
+    /// A refused commit warns and the workspace copy carries the update; a protected branch
+    /// gets a pull request; no entry on the branch: the workspace copy only.
+    Lenient,
+    /// The update counts only on the audit branch itself (recover's claim): anything but a
+    /// commit on the branch is `Conditional::NotCommitted`, and nothing is written anywhere.
+    Required,
+}
+
+/// What a conditional update came to.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Conditional {
+    /// Written: the entry as written (`None`: no entry to update, or `audit-store: none`).
+    Applied(Option<Box<ManifestEntry>>),
+    /// The update declined on the entry as the store read it (the reason): nothing written.
+    Declined(String),
+    /// `BranchWrite::Required` and the audit branch did not take the commit (the reason):
+    /// nothing written.
+    NotCommitted(String),
+}
+
+/// "Update if": `decide` sees the entry and the whole trail as the store read them and either
+/// changes the entry or declines. With `audit-store: commit` the branch decides first (its
+/// compare-and-swap re-applies `decide` to what it re-reads); the workspace copy follows only
+/// when the branch took the update.
+pub async fn update_entry_if(
+    req: &EntryRequest<'_>,
+    decide: &Decide<'_>,
+    mode: BranchWrite,
+    actions: &mut Actions,
+) -> Result<Conditional> {
+    match req.inputs.store {
+        AuditStore::None => Ok(Conditional::Applied(None)),
+        AuditStore::Workspace => update_workspace(req, decide, actions),
+        AuditStore::Commit => {
+            // The branch first: a tampered trail there fails the mode before the workspace
+            // copy changes; a declined or refused update there writes nothing here either.
+            let committed = match update_branch(req, decide, mode, actions).await? {
+                Conditional::Applied(entry) => entry,
+                other => return Ok(other),
+            };
+            let local = match update_workspace(req, decide, actions) {
+                Ok(Conditional::Applied(entry)) => entry,
+                // The branch is the store: a stale workspace copy does not undo its update.
+                Ok(Conditional::Declined(why) | Conditional::NotCommitted(why)) => {
+                    actions.info(&format!(
+                        "{}: the workspace copy of {} is not updated ({why}); the audit branch is",
+                        req.what, req.target
+                    ));
+                    None
+                }
+                // An update that counts on the branch (a claim) is taken: its caller must go
+                // on (and release it), so the workspace copy's failure is only a warning.
+                Err(f) if mode == BranchWrite::Required => {
+                    actions.warning(&format!(
+                        "{}: the audit branch took the update of {}, its workspace copy failed: {}",
+                        req.what, req.target, f.message
+                    ));
+                    None
+                }
+                Err(f) => return Err(f),
+            };
+            Ok(Conditional::Applied(committed.or(local)))
+        }
     }
-    if req.inputs.store == AuditStore::Workspace {
-        return update_workspace(req, update, actions);
-    }
-    // The branch first: a tampered trail there fails the mode before the workspace copy changes.
-    let committed = update_branch(req, update, actions).await?;
-    let local = update_workspace(req, update, actions)?;
-    Ok(committed.or(local))
 }
 
 /// The workspace's files.
 fn update_workspace(
     req: &EntryRequest<'_>,
-    update: &(dyn Fn(&mut ManifestEntry) + Sync),
+    decide: &Decide<'_>,
     actions: &Actions,
-) -> Result<Option<ManifestEntry>> {
+) -> Result<Conditional> {
     let dir = req.env.workspace.join(req.reports_dir);
     let days = workspace::read_trail(&dir).map_err(|e| {
         Failure::new(
@@ -99,14 +177,14 @@ fn update_workspace(
             format!("reading the manifests below {}: {e}", dir.display()),
         )
     })?;
-    match entry_update::update_entry(&days, &req.target, |e| update(e)) {
+    match entry_update::update_entry_if(&days, &req.target, |e, all| decide(e, all)) {
         Ok(up) => {
             if up.writes.is_empty() {
                 actions.debug(&format!(
                     "{}: the entry of {} already says so",
                     req.what, req.target
                 ));
-                return Ok(Some(up.entry));
+                return Ok(Conditional::Applied(Some(Box::new(up.entry))));
             }
             workspace::write_days(&dir, &up.writes, files::Owner::of(&req.env.workspace).ok())
                 .map_err(|e| Failure::new(FailureReason::WriteFailed, format!("writing {e}")))?;
@@ -118,7 +196,7 @@ fn update_workspace(
                 up.writes.len(),
                 if up.writes.len() == 1 { "" } else { "s" }
             ));
-            Ok(Some(up.entry))
+            Ok(Conditional::Applied(Some(Box::new(up.entry))))
         }
         Err(UpdateError::Tampered(t)) => Err(tampered(t)),
         Err(UpdateError::NotFound) => {
@@ -128,8 +206,9 @@ fn update_workspace(
                 req.target,
                 dir.display()
             ));
-            Ok(None)
+            Ok(Conditional::Applied(None))
         }
+        Err(UpdateError::Declined(why)) => Ok(Conditional::Declined(why)),
         Err(UpdateError::Invalid(e)) => Err(Failure::new(FailureReason::WriteFailed, e)),
     }
 }
@@ -144,15 +223,21 @@ fn number_env(env: &RunEnv, name: &str, default: u32) -> u32 {
 /// The audit branch, by the run record's compare-and-swap.
 async fn update_branch(
     req: &EntryRequest<'_>,
-    update: &(dyn Fn(&mut ManifestEntry) + Sync),
+    decide: &Decide<'_>,
+    mode: BranchWrite,
     actions: &mut Actions,
-) -> Result<Option<ManifestEntry>> {
+) -> Result<Conditional> {
     let Some(token) = req.token else {
+        if mode == BranchWrite::Required {
+            return Ok(Conditional::NotCommitted(
+                "no github-token to commit to the audit branch with".into(),
+            ));
+        }
         actions.warning(&format!(
             "{}: no github-token, so the update of {} is not committed (audit-store: commit); it is in the workspace copy only",
             req.what, req.target
         ));
-        return Ok(None);
+        return Ok(Conditional::Applied(None));
     };
     let config = GitHubConfig::from_env(req.env)?;
     let Some(repository) = req.env.get("GITHUB_REPOSITORY").map(str::to_string) else {
@@ -183,7 +268,8 @@ async fn update_branch(
                 reports_dir: reports.trim_matches('/'),
                 target: &req.target,
                 what: req.what,
-                update,
+                update: decide,
+                pull_request_when_protected: mode == BranchWrite::Lenient,
             };
             store.update_entry(&change).await
         }
@@ -207,7 +293,7 @@ async fn update_branch(
                 if attempts == 1 { "" } else { "s" }
             ));
             let _ = actions.set_output("audit-commit", &commit);
-            Ok(Some(*entry))
+            Ok(Conditional::Applied(Some(entry)))
         }
         EntryStored::Stored(
             Stored::PullRequest {
@@ -223,23 +309,33 @@ async fn update_branch(
             ));
             let _ = actions.set_output("audit-commit", &commit);
             let _ = actions.set_output("audit-pull-request", &url);
-            Ok(Some(*entry))
+            Ok(Conditional::Applied(Some(entry)))
         }
         EntryStored::Stored(Stored::Refused { reason }, _) | EntryStored::Refused(reason) => {
+            if mode == BranchWrite::Required {
+                return Ok(Conditional::NotCommitted(reason));
+            }
             actions.warning(&format!(
                 "{}: the update of {} could not be committed ({reason}); it is in the workspace copy only",
                 req.what, req.target
             ));
-            Ok(None)
+            Ok(Conditional::Applied(None))
         }
-        EntryStored::Unchanged => Ok(None),
+        EntryStored::Unchanged => Ok(Conditional::Applied(None)),
         EntryStored::NotApplied(UpdateError::Tampered(t)) => Err(tampered(t)),
+        EntryStored::NotApplied(UpdateError::Declined(why)) => Ok(Conditional::Declined(why)),
         EntryStored::NotApplied(UpdateError::NotFound) => {
+            if mode == BranchWrite::Required {
+                return Ok(Conditional::NotCommitted(format!(
+                    "the audit branch has no entry of {}",
+                    req.target
+                )));
+            }
             actions.notice(&format!(
                 "{}: the audit branch has no entry of {}: nothing committed",
                 req.what, req.target
             ));
-            Ok(None)
+            Ok(Conditional::Applied(None))
         }
         EntryStored::NotApplied(UpdateError::Invalid(e)) => {
             Err(Failure::new(FailureReason::WriteFailed, e))

@@ -1,17 +1,24 @@
 //! `mode: recover`: heal a failed provenance run without anyone watching.
 //!
 //! Steps, in order (each named below): 1. lock (one recover acts per workspace at a time) ->
-//! 2. guard (`domain::recover::guard`: already in progress, or the tag already succeeded ->
-//! `skipped`) -> 3. mark the entry `rerun_in_progress` -> 4. re-run the failed jobs, or dispatch
-//! the provenance workflow when GitHub cannot re-run (or without `run-id`) -> 5. optionally
-//! follow the new run; a second failure makes the entry `blocked` and opens the notify issue ->
-//! 6. clear `rerun_in_progress` (always, also after a failure).
+//! 2. claim: the guard (`domain::recover::claim`: already in progress, or the tag already
+//! succeeded -> `skipped`) and the `rerun_in_progress` mark, as one conditional update of the
+//! entry through the audit store -> 3. re-run the failed jobs, or dispatch the provenance
+//! workflow when GitHub cannot re-run (or without `run-id`) -> 4. optionally follow the new
+//! run; a second failure makes the entry `blocked` and opens the notify issue -> 5. release:
+//! clear `rerun_in_progress` (always, also after a failure).
 //!
-//! Two recovers at once in one workspace: the lock file (`<reports-dir>/.recover.lock`, created
-//! with `O_EXCL`) makes exactly one act; the other reports `skipped`. The entry's
-//! `rerun_in_progress` is written through the audit store (`modes::entry_store`; with
-//! `audit-store: commit`, committed by compare-and-swap) and tells later runs on other machines
-//! that a recovery is under way.
+//! Two recovers at once: only the one whose claim the store took acts.
+//! - `audit-store: commit` (recovers on different runners): the claim is a commit on the audit
+//!   branch by compare-and-swap; the guard is re-evaluated on the entry as read at the head on
+//!   every attempt (`modes::entry_store::update_entry_if`), so the recover whose ref update
+//!   loses re-reads the winner's mark and reports `skipped`. The branch's entry decides (the
+//!   workspace copy may be stale). A claim the branch does not take (protected branch, 403, no
+//!   token, retries exhausted, no entry there) is `claim_refused`: nothing acted, nothing written.
+//! - `audit-store: workspace` (one runner): the lock file (`<reports-dir>/.recover.lock`,
+//!   created with `O_EXCL`) makes the read-decide-write of the claim exclusive; a second
+//!   recover in the workspace reports `skipped`.
+//! - `audit-store: none`, or no `run-id`: nothing to claim; the guard reads the workspace.
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -22,15 +29,15 @@ use crate::adapters::actions::Actions;
 use crate::adapters::context::RunEnv;
 use crate::adapters::github::runs::Dispatched;
 use crate::adapters::github::{GitHub, GitHubConfig};
-use crate::adapters::workspace_manifest::{self, Located};
+use crate::adapters::workspace_manifest;
 use crate::domain::entry_update::Target;
 use crate::domain::manifest::{FlagChange, ManifestEntry, RunStatus};
 use crate::domain::notify::IssueOn;
 use crate::domain::recover::{self, DispatchStep, Followed, Guard, Plan, RunFacts};
 use crate::error::{Context, Failure, FailureReason, Result};
 use crate::inputs::notify::{StatusInput, DEFAULT_ISSUE_LABELS};
-use crate::inputs::{NotifyInputs, RawInputs, RecoverInputs};
-use crate::modes::entry_store::{self, EntryRequest};
+use crate::inputs::{AuditStore, NotifyInputs, RawInputs, RecoverInputs};
+use crate::modes::entry_store::{self, BranchWrite, Conditional, EntryRequest};
 
 /// Test/tuning knob: how often a followed run is polled, in milliseconds (default 15000).
 pub const ENV_POLL_MS: &str = "SLSA_PROVENANCE_POLL_MS";
@@ -66,28 +73,76 @@ impl Drop for Lock {
     }
 }
 
-/// The one place this mode writes the audit trail: the run's entry, through the audit store
-/// (`modes::entry_store`, the run record's compare-and-swap).
+fn request<'a>(ctx: &Ctx<'a>, target: Target) -> EntryRequest<'a> {
+    EntryRequest {
+        env: ctx.env,
+        inputs: &ctx.inputs.entry_store,
+        token: ctx.inputs.github_token.as_ref(),
+        reports_dir: &ctx.inputs.reports_dir,
+        target,
+        what: "recover",
+    }
+}
+
+/// The one place this mode writes the audit trail after its claim: the run's entry, through
+/// the audit store (`modes::entry_store`, the run record's compare-and-swap).
 async fn record(
     ctx: &Ctx<'_>,
     update: &(dyn Fn(&mut ManifestEntry) + Sync),
     actions: &mut Actions,
 ) -> Result<()> {
-    if let Some(l) = &ctx.located {
-        let req = EntryRequest {
-            env: ctx.env,
-            inputs: &ctx.inputs.entry_store,
-            token: ctx.inputs.github_token.as_ref(),
-            reports_dir: &ctx.inputs.reports_dir,
-            target: Target::Run {
-                run_id: l.entry.run_id,
-                tag: Some(l.entry.tag.clone()),
-            },
-            what: "recover",
-        };
-        entry_store::update_entry(&req, update, actions).await?;
+    if let Some(target) = &ctx.target {
+        entry_store::update_entry(&request(ctx, target.clone()), update, actions).await?;
     }
     Ok(())
+}
+
+/// What step 2 came to.
+enum Claimed {
+    /// Ours: act, then release.
+    Acting,
+    /// The guard declined (on the entry as the store read it): skip with the reason.
+    Skip(String),
+}
+
+/// Step 2, the claim: the guard and the mark as one conditional update, which the `commit`
+/// store re-evaluates on every compare-and-swap attempt. Without an entry to claim (no
+/// `run-id`, `audit-store: none`, or no entry in the workspace store), the guard reads the
+/// workspace's manifests.
+async fn claim(ctx: &Ctx<'_>, actions: &mut Actions) -> Result<Claimed> {
+    let reports = ctx.env.workspace.join(&ctx.inputs.reports_dir);
+    let workspace_guard = || -> Result<Claimed> {
+        let own = match ctx.inputs.run_id {
+            Some(id) => workspace_manifest::find_run(&reports, id, Some(&ctx.tag))?,
+            None => None,
+        };
+        let tag_entries = workspace_manifest::entries_for_tag(&reports, &ctx.tag)?;
+        Ok(
+            match recover::guard(own.as_ref().map(|l| &l.entry), &tag_entries, &ctx.tag) {
+                Guard::Skip(why) => Claimed::Skip(why),
+                Guard::Proceed => Claimed::Acting,
+            },
+        )
+    };
+    let store = ctx.inputs.entry_store.store;
+    let Some(target) = ctx.target.clone().filter(|_| store != AuditStore::None) else {
+        return workspace_guard();
+    };
+    let claim = |e: &mut ManifestEntry, trail: &[ManifestEntry]| recover::claim(e, trail);
+    let req = request(ctx, target);
+    match entry_store::update_entry_if(&req, &claim, BranchWrite::Required, actions).await? {
+        Conditional::Applied(Some(_)) => Ok(Claimed::Acting),
+        // The workspace store holds no entry of the run: nothing to mark.
+        Conditional::Applied(None) => workspace_guard(),
+        Conditional::Declined(why) => Ok(Claimed::Skip(why)),
+        Conditional::NotCommitted(why) => Err(Failure::new(
+            FailureReason::ClaimRefused,
+            format!(
+                "could not claim {} on the audit branch ({why}), so nothing was done: another recover could be acting. Give the job `contents: write` on an unprotected audit-branch, or recover by hand",
+                req.target
+            ),
+        )),
+    }
 }
 
 fn set(actions: &mut Actions, name: &str, value: &str) -> Result<()> {
@@ -102,7 +157,8 @@ struct Ctx<'a> {
     env: &'a RunEnv,
     repository: String,
     tag: String,
-    located: Option<Located>,
+    /// The run's entry (with `run-id`): claimed, then updated and released.
+    target: Option<Target>,
 }
 
 pub async fn run(raw: &RawInputs, env: &RunEnv, actions: &mut Actions) -> Result<()> {
@@ -132,7 +188,7 @@ pub async fn run(raw: &RawInputs, env: &RunEnv, actions: &mut Actions) -> Result
         );
     };
 
-    // 2. Guard (after the chain check: a tampered trail is never updated).
+    // The chain check first: a tampered trail is never updated.
     entry_store::check_trail(env, &inputs.entry_store, &inputs.reports_dir)?;
     let located = match inputs.run_id {
         Some(id) => workspace_manifest::find_run(&reports, id, inputs.tag.as_deref())?,
@@ -148,23 +204,24 @@ pub async fn run(raw: &RawInputs, env: &RunEnv, actions: &mut Actions) -> Result
                 "input 'tag' is required: the run has no manifest entry to read it from",
             )
         })?;
-    let tag_entries = workspace_manifest::entries_for_tag(&reports, &tag)?;
-    if let Guard::Skip(why) = recover::guard(located.as_ref().map(|l| &l.entry), &tag_entries, &tag)
-    {
-        return skip(actions, &why);
-    }
-
-    // 3. Mark, 4-5. act, 6. clear whatever happened.
     let ctx = Ctx {
         inputs: &inputs,
         env,
         repository,
+        target: inputs.run_id.map(|run_id| Target::Run {
+            run_id,
+            tag: Some(tag.clone()),
+        }),
         tag,
-        located,
     };
-    record(&ctx, &|e| e.rerun_in_progress = Some(true), actions).await?;
+
+    // 2. Claim.
+    if let Claimed::Skip(why) = claim(&ctx, actions).await? {
+        return skip(actions, &why);
+    }
+    // 3-4. Act, 5. release whatever happened.
     let result = act(&ctx, actions).await;
-    record(&ctx, &|e| e.rerun_in_progress = None, actions).await?;
+    record(&ctx, &recover::release, actions).await?;
     result
 }
 
@@ -188,7 +245,7 @@ async fn act(ctx: &Ctx<'_>, actions: &mut Actions) -> Result<()> {
     let server = ctx.env.server_url();
     let run_url = |id: u64| format!("{server}/{}/actions/runs/{id}", ctx.repository);
 
-    // 4a. Re-run when there is a run and GitHub can re-run it.
+    // 3a. Re-run when there is a run and GitHub can re-run it.
     let (action, new_run) = {
         let log = |m: &str| actions.info(m);
         let gh = GitHub::new(&config, token, &log)?;
@@ -213,7 +270,7 @@ async fn act(ctx: &Ctx<'_>, actions: &mut Actions) -> Result<()> {
                         ctx.tag
                     ));
                 }
-                // 4b. Dispatch (with the dispatch token when given).
+                // 3b. Dispatch (with the dispatch token when given).
                 let dispatch_token = ctx.inputs.dispatch_token.as_ref().unwrap_or(token);
                 let dgh = GitHub::new(&config, dispatch_token, &log)?;
                 match dispatch(ctx, &dgh, &gh, &log).await {
@@ -238,7 +295,7 @@ async fn act(ctx: &Ctx<'_>, actions: &mut Actions) -> Result<()> {
         &new_run.map(run_url).unwrap_or_default(),
     )?;
 
-    // 5. Follow.
+    // 4. Follow.
     let mut outcome = format!(
         "{action}: run {}",
         new_run
@@ -279,7 +336,7 @@ fn reason_line(ctx: &Ctx<'_>) -> String {
         .unwrap_or_default()
 }
 
-/// 4a. `Ok(Err(refusal))` when GitHub cannot re-run and a dispatch should replace it.
+/// 3a. `Ok(Err(refusal))` when GitHub cannot re-run and a dispatch should replace it.
 async fn rerun(
     ctx: &Ctx<'_>,
     gh: &GitHub<'_>,
@@ -337,7 +394,7 @@ enum DispatchError {
     Failed(Failure),
 }
 
-/// 4b. Dispatch with 422 retries; the new run's id from the answer or the runs list.
+/// 3b. Dispatch with 422 retries; the new run's id from the answer or the runs list.
 async fn dispatch(
     ctx: &Ctx<'_>,
     dgh: &GitHub<'_>,
@@ -408,7 +465,7 @@ async fn dispatch(
     ))
 }
 
-/// 5. Poll until the run completes or `wait-timeout`.
+/// 4. Poll until the run completes or `wait-timeout`.
 async fn follow(ctx: &Ctx<'_>, gh: &GitHub<'_>, id: u64) -> Result<Followed> {
     let poll = ctx
         .env

@@ -10,7 +10,9 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use std::process::Command;
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::Duration;
 
 use base64::Engine;
 use serde_json::{json, Value};
@@ -165,7 +167,67 @@ impl Git {
     }
 }
 
-struct Router(Arc<Mutex<Git>>);
+/// Holds ref reads so that racing processes are proven to race, not lucky: the first `hold`
+/// reads of a branch ref wait until all `hold` have arrived (each process's first read is its
+/// compare-and-swap's read, so all of them read the same head before any writes). Every ref
+/// read is counted, for other holds (`wait_for_reads`). Each racing process talks to its own
+/// twin server (`FakeGit::twin`), so a held request blocks only its own process.
+#[derive(Debug)]
+pub(crate) struct RefGate {
+    hold: usize,
+    reads: Mutex<usize>,
+    arrived: Condvar,
+    timed_out: AtomicBool,
+}
+
+impl RefGate {
+    pub(crate) fn new(hold: usize) -> Arc<Self> {
+        Arc::new(Self {
+            hold,
+            reads: Mutex::new(0),
+            arrived: Condvar::new(),
+            timed_out: AtomicBool::new(false),
+        })
+    }
+
+    fn on_ref_read(&self) {
+        let nth = {
+            let mut n = self.reads.lock().expect("gate");
+            *n += 1;
+            *n
+        };
+        self.arrived.notify_all();
+        if nth <= self.hold {
+            self.wait_for_reads(self.hold);
+        }
+    }
+
+    /// Block the calling server thread until `n` ref reads arrived; bounded (60 s), so a run
+    /// that never reads fails the test (`timed_out`) instead of hanging it.
+    pub(crate) fn wait_for_reads(&self, n: usize) {
+        let reads = self.reads.lock().expect("gate");
+        let (_reads, wait) = self
+            .arrived
+            .wait_timeout_while(reads, Duration::from_secs(60), |r| *r < n)
+            .expect("gate");
+        if wait.timed_out() {
+            self.timed_out.store(true, Ordering::SeqCst);
+        }
+    }
+
+    pub(crate) fn reads(&self) -> usize {
+        *self.reads.lock().expect("gate")
+    }
+
+    pub(crate) fn timed_out(&self) -> bool {
+        self.timed_out.load(Ordering::SeqCst)
+    }
+}
+
+struct Router {
+    git: Arc<Mutex<Git>>,
+    gate: Option<Arc<RefGate>>,
+}
 
 fn answer(status: u16, body: Value) -> ResponseTemplate {
     ResponseTemplate::new(status).set_body_json(body)
@@ -173,8 +235,13 @@ fn answer(status: u16, body: Value) -> ResponseTemplate {
 
 impl Respond for Router {
     fn respond(&self, req: &Request) -> ResponseTemplate {
-        let mut g = self.0.lock().expect("state");
         let path = req.url.path().to_string();
+        if let Some(gate) = &self.gate {
+            if req.method.as_str() == "GET" && path.contains("/git/ref/heads/") {
+                gate.on_ref_read();
+            }
+        }
+        let mut g = self.git.lock().expect("state");
         let Some(route) = path.strip_prefix(PREFIX) else {
             return answer(404, json!({"message": "Not Found"}));
         };
@@ -333,10 +400,34 @@ impl FakeGit {
         g.refs.insert("main".into(), c);
         let git = Arc::new(Mutex::new(g));
         Mock::given(any())
-            .respond_with(Router(git.clone()))
+            .respond_with(Router {
+                git: git.clone(),
+                gate: None,
+            })
             .mount(&server)
             .await;
         Self { server, git }
+    }
+
+    /// A second server on the same repository whose ref reads pass `gate`: one per racing
+    /// process.
+    pub(crate) async fn twin(&self, gate: &Arc<RefGate>) -> Self {
+        let server = MockServer::builder().start().await;
+        Mock::given(any())
+            .respond_with(Router {
+                git: self.git.clone(),
+                gate: Some(gate.clone()),
+            })
+            .mount(&server)
+            .await;
+        Self {
+            server,
+            git: self.git.clone(),
+        }
+    }
+
+    pub(crate) fn server(&self) -> &MockServer {
+        &self.server
     }
 
     pub(crate) fn git(&self) -> std::sync::MutexGuard<'_, Git> {

@@ -13,6 +13,7 @@ mod policy;
 mod provenance;
 mod publish;
 mod recover;
+mod recover_race;
 mod render;
 mod report;
 mod report_commit;

@@ -13,15 +13,15 @@ use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 
 use crate::common::{Runner, Workspace};
 
-const RUN: u64 = 9228858953;
-const TAG: &str = "v1.0.0";
+pub(crate) const RUN: u64 = 9228858953;
+pub(crate) const TAG: &str = "v1.0.0";
 const TOKEN: &str = "ghs_fakeRecoverToken123";
 const PAT: &str = "github_pat_SENTINELDISPATCH";
 const DAY: &str = "docs/reports/2026-11-21/manifest.json";
 const WORKFLOW: &str = "/repos/octo/app/actions/workflows/slsa-provenance.yml";
 
 #[derive(Debug, Clone)]
-struct FakeRun {
+pub(crate) struct FakeRun {
     id: u64,
     status: String,
     conclusion: Option<String>,
@@ -31,7 +31,7 @@ struct FakeRun {
 }
 
 #[derive(Debug)]
-struct State {
+pub(crate) struct State {
     runs: Vec<FakeRun>,
     /// GitHub's answer to rerun-failed-jobs instead of doing it.
     rerun_refusal: Option<(u16, String)>,
@@ -40,8 +40,8 @@ struct State {
     /// Statuses for successive dispatches (the last repeats); 2xx creates a run.
     dispatch_script: VecDeque<u16>,
     return_run_details: bool,
-    reruns: Vec<u64>,
-    dispatches: Vec<(Value, String)>,
+    pub(crate) reruns: Vec<u64>,
+    pub(crate) dispatches: Vec<(Value, String)>,
     issues: Vec<(u64, String, Vec<String>)>,
     rerun_delay: Option<Duration>,
 }
@@ -74,7 +74,8 @@ fn msg(status: u16, m: &str) -> ResponseTemplate {
     ResponseTemplate::new(status).set_body_json(json!({"message": m}))
 }
 
-struct Router(Arc<Mutex<State>>);
+/// The runs API of one repository; also below `/api/v3` (next to `audit_store::FakeGit`).
+pub(crate) struct Router(pub(crate) Arc<Mutex<State>>);
 
 impl Respond for Router {
     fn respond(&self, req: &Request) -> ResponseTemplate {
@@ -85,7 +86,8 @@ impl Respond for Router {
             .and_then(|v| v.to_str().ok())
             .unwrap_or("")
             .to_string();
-        let p = req.url.path().to_string();
+        let p = req.url.path();
+        let p = p.strip_prefix("/api/v3").unwrap_or(p);
         let seg: Vec<&str> = p.trim_start_matches('/').split('/').collect();
         match (req.method.as_str(), seg.as_slice()) {
             ("GET", ["repos", "octo", "app", "actions", "runs", id]) => {
@@ -196,15 +198,7 @@ impl Fake {
     /// A fake with the failed run [`RUN`], created `days_ago`, at attempt `attempt`.
     async fn with_failed_run(days_ago: i64, attempt: u32) -> Self {
         let server = MockServer::start().await;
-        let state = Arc::new(Mutex::new(State::default()));
-        state.lock().expect("state").runs.push(FakeRun {
-            id: RUN,
-            status: "completed".into(),
-            conclusion: Some("failure".into()),
-            created_at: Utc::now() - chrono::Duration::days(days_ago),
-            attempt,
-            dispatched: false,
-        });
+        let state = failed_run(days_ago, attempt);
         Mock::given(any())
             .respond_with(Router(state.clone()))
             .mount(&server)
@@ -226,6 +220,20 @@ impl Fake {
             .map(|r| r.url.path().to_string())
             .collect()
     }
+}
+
+/// The runs API's state with the failed run `RUN`, created `days_ago`, at attempt `attempt`.
+pub(crate) fn failed_run(days_ago: i64, attempt: u32) -> Arc<Mutex<State>> {
+    let state = Arc::new(Mutex::new(State::default()));
+    state.lock().expect("state").runs.push(FakeRun {
+        id: RUN,
+        status: "completed".into(),
+        conclusion: Some("failure".into()),
+        created_at: Utc::now() - chrono::Duration::days(days_ago),
+        attempt,
+        dispatched: false,
+    });
+    state
 }
 
 fn workspace(status: &str) -> Workspace {

@@ -9,7 +9,10 @@
 //! `SLSA_PROVENANCE_CAS_ATTEMPTS` (default 20).
 //!
 //! A protected branch (or ruleset) gets the same commit on `provenance/<tag>-<run_id>` and a
-//! pull request. Anything else (403, an API failure, retries exhausted, a manifest at the head
+//! pull request (not an entry update that only counts on the branch itself,
+//! `EntryChange::pull_request_when_protected == false`: that is refused). An entry update is
+//! conditional (`EntryChange::update` may decline): it is re-applied to the entry re-read after
+//! every lost race, and a decline commits nothing. Anything else (403, an API failure, retries exhausted, a manifest at the head
 //! we cannot read) is returned as [`Stored::Refused`]: the caller queues the record.
 //!
 //! Requests of an uncontended run (the README quotes this): 1 ref + 1 commit + one tree per
@@ -178,12 +181,22 @@ enum Change<'a> {
     Update(&'a EntryChange<'a>),
 }
 
+/// A conditional update of one entry (`domain::entry_update::update_entry_if`): the entry and
+/// every entry of the trail as read at the head; `Err(reason)` declines (nothing committed).
+pub type Decide<'a> =
+    dyn Fn(&mut ManifestEntry, &[ManifestEntry]) -> Result<(), String> + Sync + 'a;
+
 /// An update of run `target`'s entry by mode `what`, under `reports_dir` on the branch.
 pub struct EntryChange<'a> {
     pub reports_dir: &'a str,
     pub target: &'a Target,
     pub what: &'a str,
-    pub update: &'a (dyn Fn(&mut ManifestEntry) + Sync),
+    /// Re-applied to the entry as re-read after every lost race.
+    pub update: &'a Decide<'a>,
+    /// A protected branch gets the update on a side branch with a pull request (`true`), or
+    /// refuses it (`false`: an update that only counts on the branch itself, e.g. recover's
+    /// claim, which no other run would see in a pull request).
+    pub pull_request_when_protected: bool,
 }
 
 /// The outcome of an entry update in the `commit` store.
@@ -195,7 +208,8 @@ pub enum EntryStored {
     Refused(String),
     /// The update changed nothing: no commit.
     Unchanged,
-    /// The trail at the branch head fails its check, or holds no such entry: nothing written.
+    /// The trail at the branch head fails its check, holds no such entry, or the conditional
+    /// update declined on the entry as read at the head: nothing written.
     NotApplied(UpdateError),
 }
 
@@ -344,7 +358,9 @@ impl CommitStore<'_, '_> {
                     .day_files(&root, c.reports_dir)
                     .await
                     .map_err(api(&format!("reading {} at {head}", c.reports_dir)))?;
-                let up = match entry_update::update_entry(&days, c.target, |e| (c.update)(e)) {
+                let up = match entry_update::update_entry_if(&days, c.target, |e, all| {
+                    (c.update)(e, all)
+                }) {
                     Ok(up) => up,
                     Err(e) => return Ok(Attempt::NotApplied(e)),
                 };
@@ -404,6 +420,14 @@ impl CommitStore<'_, '_> {
         };
         match classify_ref_refusal(refused.status, &refused.message) {
             RefRefusal::NotFastForward => Ok(Attempt::Raced),
+            RefRefusal::Protected
+                if matches!(change, Change::Update(c) if !c.pull_request_when_protected) =>
+            {
+                Err(format!(
+                    "{branch} is protected and this update only counts on {branch} itself: HTTP {}: {}",
+                    refused.status, refused.message
+                ))
+            }
             RefRefusal::Protected => {
                 let side = match change {
                     Change::Records { .. } => side,
