@@ -160,6 +160,18 @@ impl Actions {
         }
     }
 
+    /// Mask a secret input, and each line of a multi-line one (a PEM key): the runner matches
+    /// masks within single log lines.
+    pub fn mask_secret(&self, secret: &crate::secret::Secret) {
+        let value = secret.expose();
+        self.mask(value);
+        for line in value.lines().map(str::trim) {
+            if line.len() >= 8 && line != value && !line.starts_with("-----") {
+                self.mask(line);
+            }
+        }
+    }
+
     pub fn group<T>(&self, title: &str, f: impl FnOnce() -> T) -> T {
         emit(
             &mut io::stdout().lock(),

@@ -347,6 +347,11 @@ impl FakeGit {
         format!("{}/api/v3", self.server.uri())
     }
 
+    /// Every request this fake received (the secrets scan reads them).
+    pub(crate) async fn requests(&self) -> Vec<wiremock::Request> {
+        self.server.received_requests().await.unwrap_or_default()
+    }
+
     async fn request_count(&self) -> usize {
         self.server
             .received_requests()

@@ -14,6 +14,7 @@ mod recover;
 mod render;
 mod report;
 mod secrets;
+mod secrets_all_modes;
 mod signing;
 mod supabase;
 mod validate;
