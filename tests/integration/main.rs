@@ -6,6 +6,7 @@ mod common;
 mod conformance;
 mod entry_updates;
 mod fuzz_regressions;
+mod injection;
 mod notify;
 mod policy;
 mod provenance;
