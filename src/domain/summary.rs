@@ -77,10 +77,10 @@ pub fn render_provenance(s: &ProvenanceSummary<'_>) -> String {
                 let _ = writeln!(o, "| Issuer | `{}` |", md_escape(i));
             }
             if let Some(t) = &sig.tlog_entry {
-                let _ = writeln!(o, "| Transparency log | `{}` |", md_escape(t));
+                let _ = writeln!(o, "| Transparency log | {} |", super::escape::markdown(t));
             }
             if let Some(t) = &sig.timestamp {
-                let _ = writeln!(o, "| Timestamp | `{}` |", md_escape(t));
+                let _ = writeln!(o, "| Timestamp | {} |", super::escape::markdown(t));
             }
         }
         None => {

@@ -407,3 +407,28 @@ fn hostile_manifest_text_is_inert_in_the_dashboard_and_the_badges() {
         "JSON carries data as data"
     );
 }
+
+// ---------------------------------------------------------------------------------------------
+// validate: the report table
+
+#[test]
+fn hostile_artifact_name_is_inert_in_the_validation_summary() {
+    // Regression: validate's table escaped `|` but not the backtick, so a name could close its
+    // code span and render the rest (a link, an image) live.
+    let (ws, bundle, _) = crate::validate::signed_release();
+    ws.write(
+        "dist/x`<img src=x onerror=alert(1)>[x](http:e)|`\n::set-output name=p::q.tgz",
+        b"never built",
+    );
+    let out = crate::validate::validate_own(&ws, &bundle).run();
+    assert_eq!(out.code, Some(1), "{out:#?}");
+    assert_no_injected_command(&out, &[]);
+    assert_inert_markdown("step summary", &out.summary);
+    assert!(
+        out.summary.contains(
+            "| `x'<img src=x onerror=alert(1)>[x](http:e)\\|' ::set-output name=p::q.tgz` |"
+        ),
+        "{}",
+        out.summary
+    );
+}
