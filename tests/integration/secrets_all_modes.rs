@@ -418,7 +418,9 @@ async fn provenance_key_signed_committed_and_published_leaks_no_secret() {
     let ws = crate::audit_store::workspace();
     let (private, _) = test_signing_key();
     let encrypted = crate::signing::cosign_encrypt(&private, KEY_PASSWORD);
-    let others = Others::start().await;
+    let mut others = Others::start().await;
+    // The sink accepts this run's row: the success path of the Supabase copy.
+    others.supabase = Fake::start(Role::Supabase, |_: &Request| ResponseTemplate::new(201)).await;
     let git = crate::audit_store::FakeGit::start().await;
     let out = with_sentinels(
         ws.runner().release_event("v1.0.0"),
@@ -449,6 +451,8 @@ async fn provenance_key_signed_committed_and_published_leaks_no_secret() {
     );
     let git_requests = git.requests().await;
     assert!(carrying(&git_requests, "authorization", GH_TOKEN) > 0);
+    assert_eq!(out.out("sink-failed"), Some("false"), "{out:#?}");
+    assert!(others.supabase.carrying("apikey", SUPABASE_KEY).await > 0);
     let mut requests = recorded(&[&others.slack, &others.hook, &others.supabase]).await;
     requests.extend(git_requests.into_iter().map(|r| (Role::GitHub, r)));
     assert_no_leak_in(
