@@ -50,6 +50,9 @@ pub fn run(
         _ => {}
     }
     let (raw, invocation) = RawInputs::collect(vars.iter().map(|(k, v)| (k, v)), args)?;
+    for secret in raw.secrets() {
+        actions.mask_secret(secret);
+    }
     if invocation == Invocation::Help {
         actions.info(USAGE);
         return Ok(());

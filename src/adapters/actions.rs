@@ -13,15 +13,7 @@ use std::path::{Path, PathBuf};
 /// The runner's limit for one step summary upload.
 pub const SUMMARY_LIMIT_BYTES: usize = 1024 * 1024;
 
-pub fn escape_data(s: &str) -> String {
-    s.replace('%', "%25")
-        .replace('\r', "%0D")
-        .replace('\n', "%0A")
-}
-
-pub fn escape_property(s: &str) -> String {
-    escape_data(s).replace(':', "%3A").replace(',', "%2C")
-}
+pub use crate::domain::escape::{command_data as escape_data, command_property as escape_property};
 
 /// Write one `key<<delimiter` block. The delimiter is random per value, and we refuse values
 /// that contain it (the runner would mis-parse them).
@@ -113,14 +105,15 @@ impl Actions {
             }
             None => {
                 let mut out = io::stdout().lock();
-                out.write_all(markdown.as_bytes())?;
+                emit_inert(&mut out, markdown.trim_end_matches('\n'));
                 out.flush()
             }
         }
     }
 
+    /// Plain log text (may carry tag names, file names, server messages): printed, never obeyed.
     pub fn info(&self, msg: &str) {
-        emit(&mut io::stdout().lock(), msg);
+        emit_inert(&mut io::stdout().lock(), msg);
     }
 
     pub fn debug(&self, msg: &str) {
@@ -160,6 +153,18 @@ impl Actions {
         }
     }
 
+    /// Mask a secret input, and each line of a multi-line one (a PEM key): the runner matches
+    /// masks within single log lines.
+    pub fn mask_secret(&self, secret: &crate::secret::Secret) {
+        let value = secret.expose();
+        self.mask(value);
+        for line in value.lines().map(str::trim) {
+            if line.len() >= 8 && line != value && !line.starts_with("-----") {
+                self.mask(line);
+            }
+        }
+    }
+
     pub fn group<T>(&self, title: &str, f: impl FnOnce() -> T) -> T {
         emit(
             &mut io::stdout().lock(),
@@ -177,6 +182,24 @@ pub fn error_command(title: &str, msg: &str) -> String {
         escape_property(title),
         escape_data(msg)
     )
+}
+
+/// Write `text` as log lines, split as the runner splits them (`\r` too). A line the runner
+/// would obey as a workflow command (`domain::escape::starts_workflow_command`) is printed
+/// between `::stop-commands::<token>` and `::<token>::`, a fresh random token each time, so
+/// hostile text is shown byte for byte and never run.
+fn emit_inert(w: &mut impl Write, text: &str) {
+    let text = text.replace("\r\n", "\n");
+    for line in text.split(['\n', '\r']) {
+        if crate::domain::escape::starts_workflow_command(line) {
+            let token = uuid::Uuid::new_v4().simple().to_string();
+            emit(w, &format!("::stop-commands::{token}"));
+            emit(w, line);
+            emit(w, &format!("::{token}::"));
+        } else {
+            emit(w, line);
+        }
+    }
 }
 
 fn emit(w: &mut impl Write, line: &str) {
@@ -202,6 +225,23 @@ mod tests {
             error_command("invalid_tag", "bad\ntag"),
             "::error title=invalid_tag::bad%0Atag"
         );
+    }
+
+    #[test]
+    fn log_text_that_looks_like_a_command_is_shown_between_stop_commands() {
+        let mut w = Vec::new();
+        emit_inert(&mut w, "Tag: v1\r::add-mask::x\nok ##[warning]y\r\nplain");
+        let text = String::from_utf8(w).expect("utf8");
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines[0], "Tag: v1");
+        let token = lines[1].strip_prefix("::stop-commands::").expect("stop");
+        assert_eq!(lines[2], "::add-mask::x");
+        assert_eq!(lines[3], format!("::{token}::"));
+        let other = lines[4].strip_prefix("::stop-commands::").expect("stop");
+        assert_ne!(token, other, "a fresh token per line");
+        assert_eq!(lines[5], "ok ##[warning]y");
+        assert_eq!(lines[7], "plain");
+        assert_eq!(lines.len(), 8);
     }
 
     #[test]

@@ -8,6 +8,7 @@ pub mod audit_chain;
 pub mod audit_record;
 pub mod checksums;
 pub mod entry_update;
+pub mod escape;
 pub mod file_commit;
 pub mod kpi;
 pub mod manifest;

@@ -69,24 +69,8 @@ pub struct Notice {
     pub runbook_url: String,
 }
 
-/// Escape user text for Slack mrkdwn and `plain_text`: it cannot mention, link or format.
-pub fn escape_mrkdwn(s: &str) -> String {
-    let mut o = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => o.push_str("&amp;"),
-            '<' => o.push_str("&lt;"),
-            '>' => o.push_str("&gt;"),
-            // A zero-width space after a control character breaks the span it would open.
-            '*' | '_' | '~' | '`' => {
-                o.push(c);
-                o.push('\u{200B}');
-            }
-            _ => o.push(c),
-        }
-    }
-    o
-}
+/// Escape user text for Slack mrkdwn and `plain_text` (the shared escaper).
+pub use super::escape::mrkdwn as escape_mrkdwn;
 
 /// Cut to at most `max` characters, ending with `…` when cut.
 pub fn truncate_chars(s: &str, max: usize) -> String {
@@ -556,11 +540,15 @@ pub fn plan_issue(
 /// Code span content for GitHub Markdown: no backticks, no line breaks (`@team` inside a code
 /// span does not mention).
 fn code(s: &str) -> String {
-    format!("`{}`", s.replace('`', "'").replace(['\n', '\r'], " "))
+    format!("`{}`", super::escape::markdown_code(s))
 }
 
 pub fn issue_title(n: &Notice) -> String {
-    let t = n.tag.replace(['\n', '\r'], " ");
+    title_for(n, &n.tag.replace(['\n', '\r'], " "))
+}
+
+/// The title with `tag` already made safe for where it goes (plain title or Markdown heading).
+fn title_for(n: &Notice, t: &str) -> String {
     match n.status {
         NotifyStatus::Failure => format!("SLSA provenance failed for {t} (run {})", n.run_id),
         NotifyStatus::Success => format!("SLSA provenance succeeded for {t} (run {})", n.run_id),
@@ -574,7 +562,10 @@ pub fn issue_body(n: &Notice) -> String {
         tag: n.tag.clone(),
         run_id: n.run_id,
     });
-    let mut o = format!("{m}\n## {}\n\n| | |\n|---|---|\n", issue_title(n));
+    let mut o = format!(
+        "{m}\n## {}\n\n| | |\n|---|---|\n",
+        title_for(n, &super::escape::markdown(&n.tag))
+    );
     o.push_str(&format!("| Status | {} |\n", n.status.as_str()));
     o.push_str(&format!("| Tag | {} |\n", code(&n.tag)));
     o.push_str(&format!("| Run | [{}]({}) |\n", n.run_id, n.run_url));
@@ -600,7 +591,7 @@ pub fn issue_body(n: &Notice) -> String {
         ));
     }
     if let Some(entry) = &n.manifest_entry {
-        let fence = if entry.contains("```") { "~~~~" } else { "```" };
+        let fence = super::escape::markdown_fence(entry);
         o.push_str(&format!(
             "\n<details><summary>Manifest entry</summary>\n\n{fence}json\n{entry}\n{fence}\n\n</details>\n"
         ));

@@ -45,12 +45,9 @@ pub struct ProvenanceSummary<'a> {
     pub run_url: &'a str,
 }
 
-fn md_escape(s: &str) -> String {
-    s.replace('\\', "\\\\")
-        .replace('|', "\\|")
-        .replace('`', "'")
-        .replace(['\n', '\r'], " ")
-}
+/// Untrusted text (tags, file names, URLs, messages) is shown only inside code spans, where
+/// Markdown and HTML are literal; `markdown_code` keeps it from closing the span or the cell.
+use super::escape::markdown_code as md_escape;
 
 pub fn render_provenance(s: &ProvenanceSummary<'_>) -> String {
     let mut o = String::new();
@@ -74,16 +71,16 @@ pub fn render_provenance(s: &ProvenanceSummary<'_>) -> String {
     let _ = writeln!(o, "| Subjects | {} |", s.subjects.len());
     match s.signing {
         Some(sig) => {
-            let _ = writeln!(o, "| Signed | {} |", md_escape(&sig.method));
+            let _ = writeln!(o, "| Signed | {} |", super::escape::markdown(&sig.method));
             let _ = writeln!(o, "| Signer | `{}` |", md_escape(&sig.signer_identity));
             if let Some(i) = &sig.issuer {
                 let _ = writeln!(o, "| Issuer | `{}` |", md_escape(i));
             }
             if let Some(t) = &sig.tlog_entry {
-                let _ = writeln!(o, "| Transparency log | {} |", md_escape(t));
+                let _ = writeln!(o, "| Transparency log | {} |", super::escape::markdown(t));
             }
             if let Some(t) = &sig.timestamp {
-                let _ = writeln!(o, "| Timestamp | {} |", md_escape(t));
+                let _ = writeln!(o, "| Timestamp | {} |", super::escape::markdown(t));
             }
         }
         None => {
@@ -92,16 +89,16 @@ pub fn render_provenance(s: &ProvenanceSummary<'_>) -> String {
     }
     if let Some(p) = s.publish {
         if let Some(u) = &p.attestation_url {
-            let _ = writeln!(o, "| Attestation | {} |", md_escape(u));
+            let _ = writeln!(o, "| Attestation | `{}` |", md_escape(u));
         }
         if let Some(u) = &p.release_asset_url {
-            let _ = writeln!(o, "| Release asset | {} |", md_escape(u));
+            let _ = writeln!(o, "| Release asset | `{}` |", md_escape(u));
         }
         if p.release_notes_updated {
             let _ = writeln!(o, "| Release notes | provenance section added |");
         }
     }
-    let _ = writeln!(o, "| Run | {} |", md_escape(s.run_url));
+    let _ = writeln!(o, "| Run | `{}` |", md_escape(s.run_url));
     let _ = writeln!(o, "\n### Subjects\n\n| Name | SHA-256 |\n|---|---|");
     for subj in s.subjects.iter().take(SUMMARY_SUBJECT_ROWS) {
         let _ = writeln!(o, "| `{}` | `{}` |", md_escape(&subj.name), subj.sha256);
@@ -119,7 +116,7 @@ pub fn render_provenance(s: &ProvenanceSummary<'_>) -> String {
     }
     if let Some(p) = s.publish {
         for n in &p.notices {
-            let _ = writeln!(o, "\n> **Note:** {}", md_escape(n));
+            let _ = writeln!(o, "\n> **Note:** `{}`", md_escape(n));
         }
     }
     o
@@ -127,14 +124,14 @@ pub fn render_provenance(s: &ProvenanceSummary<'_>) -> String {
 
 pub fn render_skip(reason: &str, detail: &str) -> String {
     format!(
-        "## SLSA provenance skipped\n\n`{reason}`: {}\n",
+        "## SLSA provenance skipped\n\n`{reason}`: `{}`\n",
         md_escape(detail)
     )
 }
 
 pub fn render_failure(code: &str, message: &str) -> String {
     format!(
-        "## SLSA provenance failed\n\n| Failure reason | `{code}` |\n|---|---|\n| Message | {} |\n",
+        "## SLSA provenance failed\n\n| Failure reason | `{code}` |\n|---|---|\n| Message | `{}` |\n",
         md_escape(message)
     )
 }

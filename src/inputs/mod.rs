@@ -190,6 +190,23 @@ fn normalize(name: &str) -> String {
 }
 
 impl RawInputs {
+    /// Every secret input given, whatever the mode: `lib::run` masks them all before it logs
+    /// anything, so a mode that ignores an input cannot echo it either.
+    pub fn secrets(&self) -> impl Iterator<Item = &Secret> {
+        [
+            &self.github_token,
+            &self.signing_key,
+            &self.signing_key_password,
+            &self.supabase_key,
+            &self.slack_webhook_url,
+            &self.slack_token,
+            &self.notify_webhook_url,
+            &self.dispatch_token,
+        ]
+        .into_iter()
+        .flatten()
+    }
+
     /// Collect from `INPUT_*` variables and argv (`[mode] --name value | --name=value`).
     /// Variables other than `INPUT_*` are ignored here (see `adapters::context`).
     pub fn collect<K, V, A>(

@@ -79,17 +79,7 @@ pub async fn run(raw: &RawInputs, env: &RunEnv, actions: &mut Actions) -> Result
 
 /// The whole mode from typed inputs (`mode: recover` calls it to open its issue).
 pub async fn run_with(inputs: &NotifyInputs, env: &RunEnv, actions: &mut Actions) -> Result<()> {
-    for s in [
-        &inputs.slack_webhook_url,
-        &inputs.slack_token,
-        &inputs.notify_webhook_url,
-        &inputs.github_token,
-    ]
-    .into_iter()
-    .flatten()
-    {
-        actions.mask(s.expose());
-    }
+    // Every secret input was masked when the inputs were read (`lib::run`).
     let repository = env
         .get("GITHUB_REPOSITORY")
         .ok_or_else(|| {

@@ -51,13 +51,9 @@ pub async fn run(
         return Ok(());
     }
     let inputs = ProvenanceInputs::from_raw(raw)?;
-    mask_secrets(&inputs, actions);
     // The environment's `SLSA_PROVENANCE_*` knobs: a bad one fails before anything is signed.
     crate::adapters::github::knobs(env)?;
     let audit = AuditInputs::from_raw(raw)?;
-    if let Some(s) = &audit.supabase {
-        actions.mask(s.key.expose());
-    }
 
     // 2. Tag.
     let Some(tag) = resolve_tag(&inputs, env, actions)? else {
@@ -134,24 +130,6 @@ async fn set_up(
     )?;
     let (context, id_token) = build_context(env, actions).await?;
     Ok((method, context, id_token))
-}
-
-/// Mask every secret input before anything else is logged. A PEM key is also masked line by
-/// line, since the runner matches masks within single log lines.
-fn mask_secrets(inputs: &ProvenanceInputs, actions: &Actions) {
-    let secrets = [
-        &inputs.github_token,
-        &inputs.signing_key,
-        &inputs.signing_key_password,
-    ];
-    for secret in secrets.into_iter().flatten() {
-        actions.mask(secret.expose());
-        for line in secret.expose().lines().map(str::trim) {
-            if line.len() >= 8 && line != secret.expose() && !line.starts_with("-----") {
-                actions.mask(line);
-            }
-        }
-    }
 }
 
 fn set(actions: &mut Actions, name: &str, value: &str) -> Result<()> {

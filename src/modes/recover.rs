@@ -163,12 +163,6 @@ struct Ctx<'a> {
 
 pub async fn run(raw: &RawInputs, env: &RunEnv, actions: &mut Actions) -> Result<()> {
     let inputs = RecoverInputs::from_raw(raw)?;
-    for s in [&inputs.dispatch_token, &inputs.github_token]
-        .into_iter()
-        .flatten()
-    {
-        actions.mask(s.expose());
-    }
     let repository = env
         .get("GITHUB_REPOSITORY")
         .ok_or_else(|| {

@@ -39,12 +39,6 @@ pub async fn run(
 ) -> Result<()> {
     let inputs = ReportInputs::from_raw(raw)?;
     let loaded = super::policy::load(raw, &env.workspace)?;
-    for secret in [&inputs.github_token].into_iter().flatten() {
-        actions.mask(secret.expose());
-    }
-    if let ReportSource::Supabase { key, .. } = &inputs.source {
-        actions.mask(key.expose());
-    }
     let store = commit::prepare(&inputs, env, actions)?;
 
     // 1. Gather every repository's history.

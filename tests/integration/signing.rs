@@ -445,7 +445,7 @@ fn key_signed_bundle_verifies_with_its_public_key_and_not_another() {
 
 /// cosign's `ENCRYPTED SIGSTORE PRIVATE KEY`: scrypt over the password, NaCl secretbox over the
 /// PKCS#8 DER. Small scrypt cost so the test stays fast; the reader takes cost from the file.
-fn cosign_encrypt(pkcs8_pem: &str, password: &str) -> String {
+pub(crate) fn cosign_encrypt(pkcs8_pem: &str, password: &str) -> String {
     use crypto_secretbox::aead::{Aead, KeyInit};
     use p256::pkcs8::DecodePrivateKey;
     let secret = p256::SecretKey::from_pkcs8_pem(pkcs8_pem).expect("pkcs8");

@@ -78,9 +78,10 @@ impl ValidationReport {
     }
 }
 
-fn md(s: &str) -> String {
-    s.replace('|', "\\|").replace('\n', " ")
-}
+/// Free text from the documents, outside code spans.
+use crate::domain::escape::markdown as md_text;
+/// Names and values from the documents, inside code spans (see `domain::escape`).
+use crate::domain::escape::markdown_code as md;
 
 fn cell(v: Option<&str>) -> String {
     match v {
@@ -138,7 +139,7 @@ pub fn render_summary(report: &ValidationReport) -> String {
                 CheckStatus::Failed => format!("**failed** `{}`", c.reason.unwrap_or("")),
             };
             let found = match c.status {
-                CheckStatus::Skipped => c.detail.as_deref().map(md).unwrap_or_default(),
+                CheckStatus::Skipped => c.detail.as_deref().map(md_text).unwrap_or_default(),
                 _ => cell(c.found.as_deref()),
             };
             let _ = writeln!(
@@ -165,7 +166,7 @@ pub fn render_summary(report: &ValidationReport) -> String {
                 "| `{}` | `{}` {} |",
                 md(&d.origin),
                 d.problem.unwrap_or(""),
-                md(d.detail.as_deref().unwrap_or(""))
+                md_text(d.detail.as_deref().unwrap_or(""))
             );
         }
     }
