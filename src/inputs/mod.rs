@@ -344,8 +344,10 @@ pub fn parse_mode(value: Option<&str>) -> Result<Mode> {
 }
 
 pub mod audit;
+pub mod by_mode;
 pub mod entry_store;
 pub mod notify;
+pub mod policy;
 pub mod provenance;
 pub mod recover;
 pub mod report;

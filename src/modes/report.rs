@@ -36,7 +36,7 @@ pub async fn run(
     now: DateTime<Utc>,
 ) -> Result<()> {
     let inputs = ReportInputs::from_raw(raw)?;
-    let loaded = super::policy::load(raw, &env.workspace)?;
+    let loaded = super::policy::load(&inputs.policy, &env.workspace)?;
     for secret in [&inputs.github_token].into_iter().flatten() {
         actions.mask(secret.expose());
     }
