@@ -707,6 +707,20 @@ pub(crate) fn collect_subjects(
                 format!("subject-path pattern {pattern:?} matched no file in the workspace"),
             ),
         })?;
+        // A name that is not UTF-8 is listed with U+FFFD for its bytes: it opens no file and
+        // cannot be a subject's name (a JSON string). Said plainly, before anything is hashed.
+        if let Some(p) = selected
+            .iter()
+            .find(|p| p.contains('\u{FFFD}') && !workspace.join(p).exists())
+        {
+            return Err(Failure::new(
+                FailureReason::SubjectUnreadable,
+                format!(
+                    "subject file name {p} is not UTF-8 (\u{FFFD} stands for its bytes): a \
+                     subject's name is text, rename the file"
+                ),
+            ));
+        }
         let total_bytes: u64 = selected
             .iter()
             .filter_map(|p| std::fs::metadata(workspace.join(p)).ok())

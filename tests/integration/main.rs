@@ -2,6 +2,7 @@
 
 mod audit_store;
 mod audit_truth;
+mod bad_inputs;
 mod common;
 mod conformance;
 mod entry_updates;
