@@ -629,7 +629,7 @@ fn read_only_workspace_fails_with_write_failed_and_leaves_the_trail() {
         assert!(
             error_lines(&out)
                 .iter()
-                .any(|l| l.contains("writing docs/reports/")),
+                .any(|l| l.contains(" docs/reports/")),
             "{what}: {out:#?}"
         );
         assert_untouched(&ws, &before, &what);
