@@ -8,6 +8,7 @@ mod conformance;
 mod entry_updates;
 mod fuzz_regressions;
 mod notify;
+mod outputs_coverage;
 mod policy;
 mod provenance;
 mod publish;
