@@ -697,8 +697,12 @@ pub(crate) fn collect_subjects(
     let ws_str = workspace.to_string_lossy().to_string();
     let mut found: Vec<(Subject, String)> = Vec::new();
     if !subject_patterns.is_empty() {
-        let patterns = SubjectPatterns::compile(subject_patterns, &ws_str)
-            .map_err(|e| Failure::new(FailureReason::InvalidSubjectPath, e))?;
+        let patterns = SubjectPatterns::compile(subject_patterns, &ws_str).map_err(|e| {
+            Failure::new(
+                FailureReason::InvalidSubjectPath,
+                format!("input 'subject-path': {e}"),
+            )
+        })?;
         let listed = files::list_files(workspace, &patterns.walk_roots())
             .reason(FailureReason::SubjectUnreadable, "listing the workspace")?;
         let selected = patterns.select(&listed).map_err(|e| match e {

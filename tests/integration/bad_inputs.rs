@@ -671,3 +671,55 @@ fn full_disk_fails_with_write_failed_and_leaves_no_temporary_file() {
     );
     assert_trail_intact(&ws, &before, "full disk");
 }
+
+#[test]
+fn bad_globs_and_escaping_subject_paths_fail_once_started_and_keep_the_trail() {
+    // Inputs checked once the run has started (the free list above): provenance records the
+    // failure in its trail, validate writes nothing.
+    let rows: &[(&str, &str, &str, &str)] = &[
+        ("provenance", "subject-path", "[", "invalid_subject_path"),
+        (
+            "provenance",
+            "subject-path",
+            "../outside/*",
+            "invalid_subject_path",
+        ),
+        (
+            "provenance",
+            "subject-path",
+            "/etc/passwd",
+            "invalid_subject_path",
+        ),
+        ("validate", "subject-path", "[", "invalid_subject_path"),
+        ("validate", "provenance-path", "[", "invalid_input"),
+        (
+            "validate",
+            "provenance-path",
+            "../outside.json",
+            "invalid_input",
+        ),
+    ];
+    let mut failures = Vec::new();
+    for (mode, input, value, code) in rows {
+        let ws = seeded();
+        let before = snapshot(ws.path());
+        let what = format!("{mode}: {input} = {value:?}");
+        let r = baseline(&ws, mode)
+            .input(input, *value)
+            .env("GITHUB_RUN_ID", "9228858954");
+        let out = r.run();
+        let result = std::panic::catch_unwind(|| {
+            // Regression: provenance's pattern errors did not name the input.
+            assert_refused(&out, code, &format!("'{input}'"), &what);
+            if *mode == "provenance" {
+                assert_trail_intact(&ws, &before, &what);
+            } else {
+                assert_untouched(&ws, &before, &what);
+            }
+        });
+        if result.is_err() {
+            failures.push(format!("{what}: {}", error_lines(&out).join(" | ")));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
