@@ -64,6 +64,7 @@ pub fn run(
         ));
     }
     let mode = inputs::parse_mode(raw.mode.as_deref())?;
+    actions.set_mode(mode);
     let started_on = chrono::Utc::now();
     match mode {
         Mode::Provenance => {

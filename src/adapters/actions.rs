@@ -55,6 +55,8 @@ pub struct Actions {
     in_runner: bool,
     /// Outputs also kept in memory: printed for local runs without `GITHUB_OUTPUT`.
     written: Vec<(String, String)>,
+    /// The running mode, once known: debug builds check each output against its declared list.
+    mode: Option<crate::inputs::Mode>,
 }
 
 impl Actions {
@@ -70,7 +72,14 @@ impl Actions {
             debug: std::env::var("RUNNER_DEBUG").as_deref() == Ok("1"),
             in_runner: std::env::var("GITHUB_ACTIONS").as_deref() == Ok("true"),
             written: Vec::new(),
+            mode: None,
         }
+    }
+
+    /// The mode being run: from here on, debug builds refuse an output it does not declare
+    /// (`interface::outputs_of`).
+    pub fn set_mode(&mut self, mode: crate::inputs::Mode) {
+        self.mode = Some(mode);
     }
 
     pub fn has_output_file(&self) -> bool {
@@ -85,6 +94,12 @@ impl Actions {
         debug_assert!(
             crate::interface::is_output(name),
             "output '{name}' is not declared in interface::OUTPUTS (and action.yml)"
+        );
+        debug_assert!(
+            self.mode
+                .is_none_or(|m| crate::interface::mode_sets(m, name)),
+            "output '{name}' is not declared for mode {:?} in interface::outputs_of",
+            self.mode
         );
         self.written.push((name.to_string(), value.to_string()));
         match &self.output_file {

@@ -15,6 +15,7 @@
 
 use std::collections::BTreeMap;
 use std::ffi::OsString;
+use std::io::Read;
 use std::path::PathBuf;
 
 use serde_json::Value;
@@ -44,6 +45,9 @@ pub struct RunEnv {
 
 const OIDC_URL: &str = "ACTIONS_ID_TOKEN_REQUEST_URL";
 const OIDC_TOKEN: &str = "ACTIONS_ID_TOKEN_REQUEST_TOKEN";
+/// The largest event payload read: GitHub caps webhook payloads at 25 MB, so a larger file is
+/// not one the runner wrote, and is refused before it is read into memory.
+pub const MAX_EVENT_BYTES: u64 = 25 * 1024 * 1024;
 
 /// Whether the snapshot keeps variable `name` (see the module doc).
 fn kept(name: &str) -> bool {
@@ -95,12 +99,24 @@ impl RunEnv {
         let event = match get("GITHUB_EVENT_PATH") {
             None => None,
             Some(p) => {
-                let text = std::fs::read_to_string(&p).map_err(|e| {
+                let unreadable = |e: String| {
                     Failure::new(
                         FailureReason::EventUnreadable,
                         format!("cannot read the event payload GITHUB_EVENT_PATH={p}: {e}"),
                     )
-                })?;
+                };
+                // Read at most one byte past the bound, so a huge file is refused unread.
+                let mut bytes = Vec::new();
+                std::fs::File::open(&p)
+                    .and_then(|f| f.take(MAX_EVENT_BYTES + 1).read_to_end(&mut bytes))
+                    .map_err(|e| unreadable(e.to_string()))?;
+                if bytes.len() as u64 > MAX_EVENT_BYTES {
+                    return Err(unreadable(format!(
+                        "larger than {MAX_EVENT_BYTES} bytes (GitHub sends at most 25 MB)"
+                    )));
+                }
+                let text = String::from_utf8(bytes)
+                    .map_err(|_| unreadable("not UTF-8 (a JSON payload is)".into()))?;
                 Some(serde_json::from_str(&text).map_err(|e| {
                     Failure::new(
                         FailureReason::EventUnreadable,

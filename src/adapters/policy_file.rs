@@ -1,9 +1,10 @@
 //! Reading the governance policy file: the `policy` input's path, or `.github/slsa-policy.yml`
 //! when it exists. Only translation: the text is checked by `domain::policy`.
 
-use std::path::{Component, Path};
+use std::path::{Path, PathBuf};
 
 use crate::error::{Failure, FailureReason, Result};
+use crate::inputs::policy::PolicyInput;
 
 /// Where the file is looked for when the `policy` input is not set.
 pub const DEFAULT_PATH: &str = ".github/slsa-policy.yml";
@@ -13,19 +14,13 @@ pub const MAX_BYTES: u64 = 1 << 20;
 
 /// The file's workspace-relative path and text; `None` when no policy applies (`policy: none`,
 /// or no input and no default file).
-pub fn read(workspace: &Path, input: Option<&str>) -> Result<Option<(String, String)>> {
-    let (rel, explicit) = match input.map(str::trim) {
-        Some("none" | "false") => return Ok(None),
-        Some(p) if !p.is_empty() => (p.to_string(), true),
-        _ => (DEFAULT_PATH.to_string(), false),
+pub fn read(workspace: &Path, input: &PolicyInput) -> Result<Option<(String, String)>> {
+    let (path, explicit) = match input {
+        PolicyInput::Ignored => return Ok(None),
+        PolicyInput::File(p) => (p.clone(), true),
+        PolicyInput::Default => (PathBuf::from(DEFAULT_PATH), false),
     };
-    let path = Path::new(&rel);
-    if path.is_absolute() || path.components().any(|c| matches!(c, Component::ParentDir)) {
-        return Err(Failure::new(
-            FailureReason::InvalidInput,
-            format!("input 'policy' must be a path inside the workspace, got {rel:?}"),
-        ));
-    }
+    let rel = path.to_string_lossy().into_owned();
     let full = workspace.join(path);
     let invalid = |m: String| Failure::new(FailureReason::PolicyInvalid, format!("{rel}: {m}"));
     let meta = match std::fs::metadata(&full) {

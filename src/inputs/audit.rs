@@ -33,12 +33,20 @@ impl AuditStore {
     }
 }
 
+/// provenance's Supabase sink: every recorded entry is upserted into `table`.
 #[derive(Debug)]
 pub struct SupabaseInputs {
     pub url: url::Url,
     pub key: Secret,
     pub table: String,
-    pub validate_function: String,
+}
+
+/// validate's Supabase edge function, told each validation outcome.
+#[derive(Debug)]
+pub struct SupabaseFunctionInputs {
+    pub url: url::Url,
+    pub key: Secret,
+    pub function: String,
 }
 
 #[derive(Debug)]
@@ -74,21 +82,105 @@ fn identifier(name: &str, v: &str) -> Result<String> {
     }
 }
 
-impl AuditInputs {
-    pub fn from_raw(raw: &RawInputs) -> Result<Self> {
-        let store = AuditStore::parse(raw.audit_store.as_deref())?;
-        if let Some(b) = &raw.audit_branch {
-            let bad = b.starts_with('/')
-                || b.ends_with('/')
-                || b.contains("..")
-                || b.chars()
-                    .any(|c| c.is_whitespace() || "~^:?*[\\".contains(c));
-            if bad {
-                return Err(invalid(format!(
-                    "input 'audit-branch' is not a branch name: {b:?}"
-                )));
-            }
+/// `audit-store` (shared by every mode that writes the trail).
+pub(crate) fn store(raw: &RawInputs) -> Result<AuditStore> {
+    AuditStore::parse(raw.audit_store.as_deref())
+}
+
+/// `audit-branch`; `None`: the repository's default branch.
+pub(crate) fn branch(raw: &RawInputs) -> Result<Option<String>> {
+    if let Some(b) = &raw.audit_branch {
+        let bad = b.starts_with('/')
+            || b.ends_with('/')
+            || b.contains("..")
+            || b.chars()
+                .any(|c| c.is_whitespace() || "~^:?*[\\".contains(c));
+        if bad {
+            return Err(invalid(format!(
+                "input 'audit-branch' is not a branch name: {b:?}"
+            )));
         }
+    }
+    Ok(raw.audit_branch.clone())
+}
+
+/// `supabase-url` + `supabase-key`: the project, when a URL is set.
+fn supabase_project(raw: &RawInputs) -> Result<Option<(url::Url, Secret)>> {
+    let Some(url) = parse_url("supabase-url", raw.supabase_url.as_deref())? else {
+        return Ok(None);
+    };
+    let loopback = matches!(
+        url.host(),
+        Some(url::Host::Ipv4(ip)) if ip.is_loopback()
+    ) || matches!(url.host(), Some(url::Host::Ipv6(ip)) if ip.is_loopback())
+        || url.host_str() == Some("localhost");
+    if url.scheme() != "https" && !loopback {
+        return Err(invalid(format!(
+            "input 'supabase-url' must be https (the key is sent with it), got {url}"
+        )));
+    }
+    let key = raw.supabase_key.clone().ok_or_else(|| {
+        Failure::new(
+            FailureReason::MissingInput,
+            "input 'supabase-key' is required when 'supabase-url' is set",
+        )
+    })?;
+    Ok(Some((url, key)))
+}
+
+impl SupabaseInputs {
+    pub fn from_raw(raw: &RawInputs) -> Result<Option<Self>> {
+        let Some((url, key)) = supabase_project(raw)? else {
+            return Ok(None);
+        };
+        Ok(Some(Self {
+            url,
+            key,
+            table: identifier(
+                "supabase-table",
+                raw.supabase_table.as_deref().unwrap_or("slsa_runs"),
+            )?,
+        }))
+    }
+}
+
+impl SupabaseFunctionInputs {
+    /// Every input [`SupabaseFunctionInputs::from_raw`] reads.
+    pub const READS: &'static [&'static str] =
+        &["supabase-url", "supabase-key", "supabase-validate-function"];
+
+    pub fn from_raw(raw: &RawInputs) -> Result<Option<Self>> {
+        let Some((url, key)) = supabase_project(raw)? else {
+            return Ok(None);
+        };
+        Ok(Some(Self {
+            url,
+            key,
+            function: identifier(
+                "supabase-validate-function",
+                raw.supabase_validate_function
+                    .as_deref()
+                    .unwrap_or("provenance-validate"),
+            )?,
+        }))
+    }
+}
+
+impl AuditInputs {
+    /// Every input [`AuditInputs::from_raw`] reads (the run record of `mode: provenance`).
+    pub const READS: &'static [&'static str] = &[
+        "audit-store",
+        "audit-branch",
+        "queued-manifest",
+        "rollback-of",
+        "supabase-url",
+        "supabase-key",
+        "supabase-table",
+    ];
+
+    pub fn from_raw(raw: &RawInputs) -> Result<Self> {
+        let store = store(raw)?;
+        let branch = branch(raw)?;
         let queued_manifest = match &raw.queued_manifest {
             Some(p) => {
                 let path = PathBuf::from(p);
@@ -110,47 +202,12 @@ impl AuditInputs {
                 return Err(invalid(format!("input 'rollback-of' is not a tag: {t:?}")));
             }
         }
-        let supabase = match parse_url("supabase-url", raw.supabase_url.as_deref())? {
-            None => None,
-            Some(url) => {
-                let loopback = matches!(
-                    url.host(),
-                    Some(url::Host::Ipv4(ip)) if ip.is_loopback()
-                ) || matches!(url.host(), Some(url::Host::Ipv6(ip)) if ip.is_loopback())
-                    || url.host_str() == Some("localhost");
-                if url.scheme() != "https" && !loopback {
-                    return Err(invalid(format!(
-                        "input 'supabase-url' must be https (the key is sent with it), got {url}"
-                    )));
-                }
-                let key = raw.supabase_key.clone().ok_or_else(|| {
-                    Failure::new(
-                        FailureReason::MissingInput,
-                        "input 'supabase-key' is required when 'supabase-url' is set",
-                    )
-                })?;
-                Some(SupabaseInputs {
-                    url,
-                    key,
-                    table: identifier(
-                        "supabase-table",
-                        raw.supabase_table.as_deref().unwrap_or("slsa_runs"),
-                    )?,
-                    validate_function: identifier(
-                        "supabase-validate-function",
-                        raw.supabase_validate_function
-                            .as_deref()
-                            .unwrap_or("provenance-validate"),
-                    )?,
-                })
-            }
-        };
         Ok(Self {
             store,
-            branch: raw.audit_branch.clone(),
+            branch,
             queued_manifest,
             rollback_of: raw.rollback_of.clone(),
-            supabase,
+            supabase: SupabaseInputs::from_raw(raw)?,
         })
     }
 }
@@ -208,7 +265,13 @@ mod tests {
         .expect("loopback");
         let s = a.supabase.expect("sink");
         assert_eq!(s.table, "slsa_runs");
-        assert_eq!(s.validate_function, "provenance-validate");
+        let f = SupabaseFunctionInputs::from_raw(&raw(&[
+            ("supabase-url", "http://127.0.0.1:3000"),
+            ("supabase-key", "secret-key"),
+        ]))
+        .expect("loopback")
+        .expect("function");
+        assert_eq!(f.function, "provenance-validate");
         assert!(!format!("{:?}", s.key).contains("secret-key"));
     }
 }

@@ -1,7 +1,7 @@
 //! Where a mode that updates an existing run's entry (validate, notify, recover) finds the
 //! audit trail: the same `audit-store` / `audit-branch` inputs the run record uses.
 
-use super::{AuditInputs, AuditStore, RawInputs};
+use super::{AuditStore, RawInputs};
 use crate::error::Result;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -12,11 +12,14 @@ pub struct EntryStoreInputs {
 }
 
 impl EntryStoreInputs {
+    /// Every input [`EntryStoreInputs::from_raw`] reads: only where the trail is, not the
+    /// run record's own inputs (queue, rollback, Supabase sink), which these modes do not use.
+    pub const READS: &'static [&'static str] = &["audit-store", "audit-branch"];
+
     pub fn from_raw(raw: &RawInputs) -> Result<Self> {
-        let a = AuditInputs::from_raw(raw)?;
         Ok(Self {
-            store: a.store,
-            branch: a.branch,
+            store: super::audit::store(raw)?,
+            branch: super::audit::branch(raw)?,
         })
     }
 }

@@ -10,6 +10,8 @@
 //! the OS gave them (`OsString`), so a value that is not UTF-8 is an `invalid_input` naming the
 //! input or argument, never a panic. Secret inputs (`signing-key`, `signing-key-password`,
 //! `github-token`) are held as [`Secret`] from here on: `RawInputs`' `Debug` cannot show them.
+//! Each typed parser lists the inputs it reads (`READS`); [`by_mode`] composes them per mode
+//! and its tests hold every table to its parser's behaviour.
 
 use std::collections::BTreeMap;
 use std::ffi::OsStr;
@@ -361,8 +363,10 @@ pub fn parse_mode(value: Option<&str>) -> Result<Mode> {
 }
 
 pub mod audit;
+pub mod by_mode;
 pub mod entry_store;
 pub mod notify;
+pub mod policy;
 pub mod provenance;
 pub mod recover;
 pub mod report;

@@ -85,6 +85,26 @@ pub(crate) fn run_id(raw: &RawInputs) -> Result<Option<u64>> {
 }
 
 impl NotifyInputs {
+    /// Every input [`NotifyInputs::from_raw`] reads.
+    pub const READS: &'static [&'static str] = &[
+        "status",
+        "run-id",
+        "tag",
+        "artifact-url",
+        "failure-reason",
+        "issue-on",
+        "issue-labels",
+        "slack-webhook-url",
+        "slack-token",
+        "slack-channel",
+        "notify-webhook-url",
+        "runbook-url",
+        "github-token",
+        "reports-dir",
+        "audit-store",
+        "audit-branch",
+    ];
+
     pub fn from_raw(raw: &RawInputs) -> Result<Self> {
         let status = match raw.status.as_deref().unwrap_or("auto") {
             "success" => StatusInput::Success,

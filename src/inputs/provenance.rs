@@ -60,6 +60,25 @@ pub(crate) fn parse_url(name: &str, v: Option<&str>) -> Result<Option<url::Url>>
 }
 
 impl ProvenanceInputs {
+    /// Every input [`ProvenanceInputs::from_raw`] reads (the run record's are `AuditInputs::READS`).
+    pub const READS: &'static [&'static str] = &[
+        "subject-path",
+        "subject-checksums",
+        "tag",
+        "reports-dir",
+        "sign",
+        "signing-key",
+        "signing-key-password",
+        "fulcio-url",
+        "rekor-url",
+        "tsa-url",
+        "trusted-root",
+        "github-token",
+        "attest",
+        "upload-release-asset",
+        "release-notes",
+    ];
+
     pub fn from_raw(raw: &RawInputs) -> Result<Self> {
         let subject_patterns: Vec<String> = raw
             .subject_path

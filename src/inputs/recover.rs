@@ -65,6 +65,26 @@ pub fn parse_duration(name: &str, v: Option<&str>, default: Duration) -> Result<
 }
 
 impl RecoverInputs {
+    /// Every input [`RecoverInputs::from_raw`] reads.
+    pub const READS: &'static [&'static str] = &[
+        "run-id",
+        "tag",
+        "reason",
+        "workflow",
+        "ref",
+        "max-attempts",
+        "retry-interval",
+        "wait",
+        "wait-timeout",
+        "dispatch-token",
+        "github-token",
+        "reports-dir",
+        "issue-labels",
+        "runbook-url",
+        "audit-store",
+        "audit-branch",
+    ];
+
     pub fn from_raw(raw: &RawInputs) -> Result<Self> {
         let run_id = run_id(raw)?;
         if run_id.is_none() && raw.tag.is_none() {

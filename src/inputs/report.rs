@@ -47,6 +47,8 @@ pub struct ReportInputs {
     /// Workspace-relative; GitHub answers (blobs by SHA, ETags) are kept here between runs.
     pub cache_dir: PathBuf,
     pub github_token: Option<Secret>,
+    /// Which governance policy file sets the KPI targets.
+    pub policy: super::policy::PolicyInput,
 }
 
 fn inside_workspace(name: &str, v: &str) -> Result<PathBuf> {
@@ -110,6 +112,22 @@ pub fn parse_repositories(v: Option<&str>) -> Result<Repositories> {
 }
 
 impl ReportInputs {
+    /// Every input [`ReportInputs::from_raw`] reads.
+    pub const READS: &'static [&'static str] = &[
+        "reports-dir",
+        "dashboard-path",
+        "cache-dir",
+        "source",
+        "supabase-url",
+        "supabase-key",
+        "repositories",
+        "github-token",
+        "audit-branch",
+        "audit-store",
+        "badge-label",
+        "policy",
+    ];
+
     pub fn from_raw(raw: &RawInputs) -> Result<Self> {
         let reports_dir = inside_workspace(
             "reports-dir",
@@ -190,6 +208,7 @@ impl ReportInputs {
             store: AuditStore::parse(raw.audit_store.as_deref())?,
             cache_dir,
             github_token,
+            policy: super::policy::PolicyInput::from_raw(raw)?,
         })
     }
 

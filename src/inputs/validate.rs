@@ -64,6 +64,12 @@ pub struct ValidateInputs {
     /// Relative to the workspace; `None`: `<reports-dir>/<date>/validate_run_<run>.json`.
     pub result_path: Option<PathBuf>,
     pub reports_dir: PathBuf,
+    /// For the run artifact, release assets and attestations sources, and the commit store.
+    pub github_token: Option<crate::secret::Secret>,
+    /// Where the validated run's entry is updated (`audit-store`, `audit-branch`).
+    pub entry_store: super::entry_store::EntryStoreInputs,
+    /// The Supabase edge function told the outcome, when `supabase-url` is set.
+    pub supabase: Option<super::audit::SupabaseFunctionInputs>,
 }
 
 fn invalid(msg: String) -> Failure {
@@ -127,6 +133,42 @@ fn inside_workspace(name: &str, p: &str) -> Result<PathBuf> {
 }
 
 impl ValidateInputs {
+    /// Every input [`ValidateInputs::from_raw`] reads (`policy` is read before, by
+    /// [`super::policy::PolicyInput`], as the policy fills in these).
+    pub const READS: &'static [&'static str] = &[
+        "subject-path",
+        "subject-checksums",
+        "subject-digest",
+        "provenance-path",
+        "run-id",
+        "artifact-name",
+        "rekor-url",
+        "trusted-root",
+        "public-key",
+        "certificate-oidc-issuer",
+        "source-repository",
+        "signer-workflow",
+        "certificate-identity",
+        "certificate-identity-regexp",
+        "deny-self-hosted-runners",
+        "allow-predicate-v02",
+        "allow-unsigned",
+        "expected-tag",
+        "tag",
+        "expected-commit",
+        "expected-builder-id",
+        "builder-id-regexp",
+        "fail-on-error",
+        "result-path",
+        "reports-dir",
+        "github-token",
+        "audit-store",
+        "audit-branch",
+        "supabase-url",
+        "supabase-key",
+        "supabase-validate-function",
+    ];
+
     pub fn from_raw(raw: &RawInputs) -> Result<Self> {
         let subject_patterns = list(raw.subject_path.as_deref());
         let subject_digests = parse_digests(raw.subject_digest.as_deref())?;
@@ -230,6 +272,9 @@ impl ValidateInputs {
                 .map(|p| inside_workspace("result-path", p))
                 .transpose()?,
             reports_dir,
+            github_token: raw.github_token.clone(),
+            entry_store: super::entry_store::EntryStoreInputs::from_raw(raw)?,
+            supabase: super::audit::SupabaseFunctionInputs::from_raw(raw)?,
         })
     }
 }

@@ -6,6 +6,7 @@ use crate::adapters::policy_file;
 use crate::domain::kpi::Targets;
 use crate::domain::policy::{self, PolicyFile, ValidateSettings};
 use crate::error::{Failure, FailureReason, Result};
+use crate::inputs::policy::PolicyInput;
 use crate::inputs::RawInputs;
 
 /// A checked policy file and where it was read from.
@@ -17,8 +18,8 @@ pub struct Loaded {
 
 /// The policy that applies to this run, if any. A file that does not check fails the run with
 /// `policy_invalid`, naming its line and field.
-pub fn load(raw: &RawInputs, workspace: &std::path::Path) -> Result<Option<Loaded>> {
-    let Some((path, text)) = policy_file::read(workspace, raw.policy.as_deref())? else {
+pub fn load(input: &PolicyInput, workspace: &std::path::Path) -> Result<Option<Loaded>> {
+    let Some((path, text)) = policy_file::read(workspace, input)? else {
         return Ok(None);
     };
     let file = policy::parse(&text)

@@ -675,8 +675,12 @@ pub(crate) fn collect_subjects(
     let ws_str = workspace.to_string_lossy().to_string();
     let mut found: Vec<(Subject, String)> = Vec::new();
     if !subject_patterns.is_empty() {
-        let patterns = SubjectPatterns::compile(subject_patterns, &ws_str)
-            .map_err(|e| Failure::new(FailureReason::InvalidSubjectPath, e))?;
+        let patterns = SubjectPatterns::compile(subject_patterns, &ws_str).map_err(|e| {
+            Failure::new(
+                FailureReason::InvalidSubjectPath,
+                format!("input 'subject-path': {e}"),
+            )
+        })?;
         let listed = files::list_files(workspace, &patterns.walk_roots())
             .reason(FailureReason::SubjectUnreadable, "listing the workspace")?;
         let selected = patterns.select(&listed).map_err(|e| match e {
@@ -685,6 +689,20 @@ pub(crate) fn collect_subjects(
                 format!("subject-path pattern {pattern:?} matched no file in the workspace"),
             ),
         })?;
+        // A name that is not UTF-8 is listed with U+FFFD for its bytes: it opens no file and
+        // cannot be a subject's name (a JSON string). Said plainly, before anything is hashed.
+        if let Some(p) = selected
+            .iter()
+            .find(|p| p.contains('\u{FFFD}') && !workspace.join(p).exists())
+        {
+            return Err(Failure::new(
+                FailureReason::SubjectUnreadable,
+                format!(
+                    "subject file name {p} is not UTF-8 (\u{FFFD} stands for its bytes): a \
+                     subject's name is text, rename the file"
+                ),
+            ));
+        }
         let total_bytes: u64 = selected
             .iter()
             .filter_map(|p| std::fs::metadata(workspace.join(p)).ok())

@@ -38,7 +38,7 @@ pub async fn run(
     now: DateTime<Utc>,
 ) -> Result<()> {
     let inputs = ReportInputs::from_raw(raw)?;
-    let loaded = super::policy::load(raw, &env.workspace)?;
+    let loaded = super::policy::load(&inputs.policy, &env.workspace)?;
     let store = commit::prepare(&inputs, env, actions)?;
 
     // 1. Gather every repository's history.

@@ -26,9 +26,8 @@ use crate::domain::verify::{
     TagExpectation,
 };
 use crate::error::{Context, Failure, FailureReason, Result};
-use crate::inputs::entry_store::EntryStoreInputs;
 use crate::inputs::validate::{self as validate_inputs, RekorLookup, ValidateInputs};
-use crate::inputs::{AuditInputs, RawInputs};
+use crate::inputs::RawInputs;
 use crate::modes::entry_store::{self, EntryRequest};
 
 pub mod sources;
@@ -43,7 +42,10 @@ pub async fn run(
 ) -> Result<()> {
     // 1. Inputs, under them the governance policy, and trust: bad ones fail before anything
     //    is read.
-    let loaded = super::policy::load(raw, &env.workspace)?;
+    let loaded = super::policy::load(
+        &crate::inputs::policy::PolicyInput::from_raw(raw)?,
+        &env.workspace,
+    )?;
     let rule_tag = raw
         .expected_tag
         .clone()
@@ -52,17 +54,9 @@ pub async fn run(
         .or_else(|| env.ref_tag());
     let raw = &super::policy::apply_to_validate(raw, loaded.as_ref(), rule_tag.as_deref(), actions);
     let inputs = ValidateInputs::from_raw(raw)?;
-    let audit = AuditInputs::from_raw(raw)?;
     // The chain check of the trail this run is about to update: a tampered trail fails here,
     // before anything is read or written.
-    entry_store::check_trail(
-        env,
-        &EntryStoreInputs {
-            store: audit.store,
-            branch: audit.branch.clone(),
-        },
-        &inputs.reports_dir,
-    )?;
+    entry_store::check_trail(env, &inputs.entry_store, &inputs.reports_dir)?;
     let anchors = trust_anchors(&inputs, &env.workspace)?;
     let key = public_key(&inputs, &env.workspace)?;
     let policy = policy(&inputs, env)?;
@@ -76,7 +70,7 @@ pub async fn run(
         repository: policy.source_repository.as_deref(),
         tag: release_tag.as_deref(),
         digests: &digests,
-        token: raw.github_token.as_ref(),
+        token: inputs.github_token.as_ref(),
     };
     let documents = sources::gather(&inputs, &env.workspace, &net, actions).await?;
 
@@ -108,7 +102,7 @@ pub async fn run(
     let result_path = write_report(&inputs, env, &report, now)?;
     write_outputs(actions, &report, &result_path)?;
     let _ = actions.append_summary(&report::render_summary(&report));
-    record_in_manifest(&inputs, &audit, raw, env, &policy, &report, actions).await?;
+    record_in_manifest(&inputs, env, &policy, &report, actions).await?;
 
     if report.verified {
         actions.info(&format!(
@@ -530,8 +524,6 @@ fn write_outputs(actions: &mut Actions, report: &ValidationReport, result: &Path
 /// Supabase validate function when `supabase-url` is set (a failure there is a warning).
 async fn record_in_manifest(
     inputs: &ValidateInputs,
-    audit: &AuditInputs,
-    raw: &RawInputs,
     env: &RunEnv,
     policy: &Policy,
     report: &ValidationReport,
@@ -557,14 +549,10 @@ async fn record_in_manifest(
         validated_at: &report.validated_at,
         failure_reason: report.failure_reason,
     };
-    let store = EntryStoreInputs {
-        store: audit.store,
-        branch: audit.branch.clone(),
-    };
     let req = EntryRequest {
         env,
-        inputs: &store,
-        token: raw.github_token.as_ref(),
+        inputs: &inputs.entry_store,
+        token: inputs.github_token.as_ref(),
         reports_dir: &inputs.reports_dir,
         target: validation_record::target(&run),
         what: "validate",
@@ -574,7 +562,7 @@ async fn record_in_manifest(
     if entry.is_none() {
         actions.debug("no manifest entry for the validated run: nothing recorded");
     }
-    if let Some(s) = &audit.supabase {
+    if let Some(s) = &inputs.supabase {
         let (tag, run_id) = match (&entry, &run) {
             (Some(e), _) => (Some(e.tag.clone()), Some(e.run_id)),
             (None, ValidatedRun::RunId(id)) => (None, Some(*id)),
@@ -582,17 +570,17 @@ async fn record_in_manifest(
         };
         let payload = validation_record::function_payload(tag, run_id, &outcome);
         let sent = match supabase_client(env, s) {
-            Ok(c) => c.call_function(&s.validate_function, &payload).await,
+            Ok(c) => c.call_function(&s.function, &payload).await,
             Err(e) => Err(e),
         };
         match sent {
             Ok(()) => actions.info(&format!(
                 "Supabase: /functions/v1/{} told the validation outcome",
-                s.validate_function
+                s.function
             )),
             Err(e) => actions.warning(&format!(
                 "Supabase validate function {} failed (the manifest is the record): {e}",
-                s.validate_function
+                s.function
             )),
         }
     }
@@ -601,7 +589,7 @@ async fn record_in_manifest(
 
 fn supabase_client(
     env: &RunEnv,
-    s: &crate::inputs::audit::SupabaseInputs,
+    s: &crate::inputs::audit::SupabaseFunctionInputs,
 ) -> std::result::Result<crate::adapters::supabase::Supabase, String> {
     let ms = |name: &str, default: u64| {
         env.get(name)

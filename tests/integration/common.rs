@@ -200,15 +200,49 @@ impl Runner {
             .output()
             .expect("run binary");
         let outputs_text = std::fs::read_to_string(&self.output).unwrap_or_default();
+        let outputs = parse_outputs(&outputs_text);
+        record_outputs(&self.mode(), &outputs);
         Outcome {
             code: out.status.code(),
             stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
             stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-            outputs: parse_outputs(&outputs_text),
+            outputs,
             outputs_text,
             summary: std::fs::read_to_string(&self.summary).unwrap_or_default(),
         }
     }
+
+    /// The mode this run asks for, as `lib::run` reads it (a subcommand's name for those).
+    pub fn mode(&self) -> String {
+        let from_env = ["INPUT_MODE", "INPUT_mode"]
+            .iter()
+            .find_map(|k| self.env.get(*k))
+            .map(|v| v.trim().to_string())
+            .filter(|v| !v.is_empty());
+        match self.args.first() {
+            Some(a) if !a.starts_with("--") => a.trim().to_string(),
+            _ => from_env.unwrap_or_else(|| "provenance".into()),
+        }
+    }
+}
+
+/// The ledger `outputs_coverage` reads: when `SLSA_TEST_OUTPUTS_LEDGER` names a file, every
+/// run appends one `<mode> <output>` line per output it set.
+pub const OUTPUTS_LEDGER: &str = "SLSA_TEST_OUTPUTS_LEDGER";
+
+fn record_outputs(mode: &str, outputs: &BTreeMap<String, String>) {
+    use std::io::Write;
+    let Some(path) = std::env::var_os(OUTPUTS_LEDGER) else {
+        return;
+    };
+    let lines: String = outputs.keys().map(|o| format!("{mode} {o}\n")).collect();
+    let mut f = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .expect("outputs ledger");
+    // One write per run: concurrent tests' lines do not interleave.
+    f.write_all(lines.as_bytes()).expect("outputs ledger");
 }
 
 #[derive(Debug)]

@@ -2,6 +2,7 @@
 
 mod audit_store;
 mod audit_truth;
+mod bad_inputs;
 mod common;
 mod conformance;
 mod entry_updates;
@@ -10,6 +11,7 @@ mod fuzz_regressions;
 mod injection;
 mod lifecycle;
 mod notify;
+mod outputs_coverage;
 mod policy;
 mod provenance;
 mod publish;

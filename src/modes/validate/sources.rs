@@ -158,8 +158,13 @@ fn read_bounded(path: &Path, shown: &str) -> Result<Vec<u8>> {
 /// `provenance-path`: globs in the workspace, as `subject-path` is read.
 fn from_paths(workspace: &Path, patterns: &[String]) -> Result<Vec<ProvenanceDocument>> {
     let not_found = |msg: String| Failure::new(FailureReason::ProvenanceNotFound, msg);
-    let compiled = SubjectPatterns::compile(patterns, &workspace.to_string_lossy())
-        .map_err(|e| Failure::new(FailureReason::InvalidInput, format!("provenance-path: {e}")))?;
+    let compiled =
+        SubjectPatterns::compile(patterns, &workspace.to_string_lossy()).map_err(|e| {
+            Failure::new(
+                FailureReason::InvalidInput,
+                format!("input 'provenance-path': {e}"),
+            )
+        })?;
     let listed = files::list_files(workspace, &compiled.walk_roots())
         .map_err(|e| not_found(format!("listing the workspace for provenance-path: {e}")))?;
     let selected = compiled.select(&listed).map_err(|e| match e {
