@@ -16,6 +16,7 @@ RUN mkdir -p src benches tests/integration \
     && echo 'fn main() {}' > benches/hashing.rs \
     && echo 'fn main() {}' > benches/report.rs \
     && echo 'fn main() {}' > benches/validate.rs \
+    && echo 'fn main() {}' > benches/provenance.rs \
     && echo 'fn main() {}' > tests/integration/main.rs \
     && : > src/lib.rs \
     && cargo build --release --locked --bin slsa-provenance-action

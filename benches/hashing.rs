@@ -5,9 +5,11 @@
 //! `cargo bench --bench hashing -- --quick` (small sizes, for CI). Needs `openssl` and
 //! `sha256sum` on PATH and about 2 GiB free in the temp dir for the full run.
 //!
-//! Peak memory is measured by re-running this binary as a child (`--peak-rss FILE`) that hashes
-//! one file and reports its `VmHWM`, so each figure is a fresh process's high-water mark.
-//! Ratios are reference time / our time: above 1.0 means we are faster.
+//! Peak memory is each process's maximum resident set size as GNU time (`/usr/bin/time -f %M`)
+//! reports it: ours by re-running this binary as a child (`--peak-rss ROOT FILE...`) that hashes
+//! the files with the action's code, the references as they are timed, each a fresh process.
+//! Ratios are reference time / our time: above 1.0 means we are faster. The last stdout lines
+//! are the `BENCH-RESULT` lines `bench/run.sh` collects (`common/bench_result.rs`).
 
 // A benchmark's job is to print its table.
 #![allow(clippy::print_stdout)]
@@ -19,6 +21,10 @@ use std::time::{Duration, Instant};
 
 use rand::Rng;
 use slsa_provenance_action::adapters::files::hash_files;
+
+#[path = "common/bench_result.rs"]
+mod bench_result;
+use bench_result::BenchResult;
 
 const KIB: u64 = 1024;
 const MIB: u64 = 1024 * KIB;
@@ -57,8 +63,8 @@ const QUICK: Plan = Plan {
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     if let Some(i) = args.iter().position(|a| a == "--peak-rss") {
-        let file = args.get(i + 1).expect("--peak-rss needs a file");
-        peak_rss_child(Path::new(file));
+        let root = args.get(i + 1).expect("--peak-rss needs a folder");
+        peak_rss_child(Path::new(root), &args[i + 2..]);
         return;
     }
     let quick = args.iter().any(|a| a == "--quick");
@@ -191,16 +197,30 @@ fn run(plan: &Plan, quick: bool) -> Result<(), String> {
         Some(lots[0]),
     );
 
-    let rss_small = peak_rss(root, &small_name)?;
-    let rss_big = peak_rss(root, &big_name)?;
+    let rss_small = peak_rss(root, std::slice::from_ref(&small_name))?;
+    let rss_big = peak_rss(root, std::slice::from_ref(&big_name))?;
+    let rss_many = peak_rss(root, &many)?;
+    let rss_openssl_big = tool_rss(root, "openssl", &["dgst", "-sha256"], &[&big_name])?;
+    let rss_sha256sum_many = tool_rss(root, "sha256sum", &[], &many_refs)?;
+    let rss_openssl_many = tool_rss(root, "openssl", &["dgst", "-sha256"], &many_refs)?;
+    let mib = |kib: u64| kib as f64 / 1024.0;
     println!();
     println!(
-        "peak RSS (VmHWM) hashing {}: {:.1} MiB; hashing {}: {:.1} MiB ({:+.1} MiB)",
+        "peak RSS hashing {}: {:.1} MiB; hashing {}: {:.1} MiB ({:+.1} MiB); {}: {:.1} MiB",
         human(plan.rss_small),
-        rss_small as f64 / MIB as f64,
+        mib(rss_small),
         human(plan.big),
-        rss_big as f64 / MIB as f64,
-        (rss_big as f64 - rss_small as f64) / MIB as f64
+        mib(rss_big),
+        mib(rss_big) - mib(rss_small),
+        many_label,
+        mib(rss_many)
+    );
+    println!(
+        "peak RSS of the references: openssl (1 file) {:.1} MiB; sha256sum (many) {:.1} MiB; \
+         openssl (many) {:.1} MiB",
+        mib(rss_openssl_big),
+        mib(rss_sha256sum_many),
+        mib(rss_openssl_many)
     );
 
     let r_large = large[1].as_secs_f64() / large[0].as_secs_f64();
@@ -218,48 +238,99 @@ fn run(plan: &Plan, quick: bool) -> Result<(), String> {
     if quick {
         println!("(quick run: sizes too small for the targets to be meaningful)");
     }
+
+    let secs = |d: Duration| d.as_secs_f64();
+    let sizes = |files: usize, bytes: u64| {
+        serde_json::json!({"files": files, "bytes": bytes, "runs": plan.runs,
+                           "threads": rayon::current_num_threads()})
+    };
+    let results = [
+        BenchResult::faster_than(
+            "hashing",
+            &large_label,
+            secs(large[0]),
+            "openssl dgst -sha256",
+            secs(large[1]),
+        )
+        .at_least(TARGET_LARGE_VS_OPENSSL)
+        .rss(Some(rss_big), Some(rss_openssl_big))
+        .extra(sizes(1, big_bytes)),
+        BenchResult::faster_than(
+            "hashing",
+            &many_label,
+            secs(lots[0]),
+            "sha256sum (1 process)",
+            secs(lots[1]),
+        )
+        .at_least(TARGET_MANY_VS_SHA256SUM)
+        .rss(Some(rss_many), Some(rss_sha256sum_many))
+        .extra(sizes(plan.many, many_bytes)),
+        BenchResult::faster_than(
+            "hashing",
+            &many_label,
+            secs(lots[0]),
+            "openssl dgst -sha256 (1 process)",
+            secs(lots[2]),
+        )
+        .rss(Some(rss_many), Some(rss_openssl_many))
+        .extra(sizes(plan.many, many_bytes)),
+    ];
+    println!();
+    bench_result::print_all(&results);
     Ok(())
 }
 
-/// Child mode: hash one file with the action's code, then report this process's peak RSS.
-fn peak_rss_child(file: &Path) {
-    let dir = file.parent().unwrap_or(Path::new("."));
-    let name = file
-        .file_name()
-        .expect("file name")
-        .to_string_lossy()
-        .into_owned();
-    let digest = hash_files(dir, &[name], 1e9, &|_| {}).expect("hash");
-    let status = std::fs::read_to_string("/proc/self/status").expect("/proc/self/status");
-    let hwm = status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
-        .expect("VmHWM");
-    println!("{} {hwm}", digest[0]);
+/// Child mode: hash files (relative to `root`) with the action's code, print the digests.
+fn peak_rss_child(root: &Path, files: &[String]) {
+    let digests = hash_files(root, files, 1e9, &|_| {}).expect("hash");
+    println!("{}", digests.len());
 }
 
-/// Peak RSS in bytes of a fresh process hashing `rel`.
-fn peak_rss(root: &Path, rel: &str) -> Result<u64, String> {
+/// Peak RSS in KiB of a fresh process hashing `files` with the action's code.
+fn peak_rss(root: &Path, files: &[String]) -> Result<u64, String> {
     let exe = std::env::current_exe().map_err(|e| e.to_string())?;
-    let out = Command::new(exe)
-        .arg("--peak-rss")
-        .arg(root.join(rel))
+    let mut cmd = Command::new(exe);
+    cmd.arg("--peak-rss").arg(root).args(files);
+    max_rss_kib(cmd, "peak-rss child")
+}
+
+/// Peak RSS in KiB of a reference tool run on `files`.
+fn tool_rss(root: &Path, program: &str, args: &[&str], files: &[&str]) -> Result<u64, String> {
+    let mut cmd = Command::new(program);
+    cmd.args(args).args(files).current_dir(root);
+    max_rss_kib(cmd, program)
+}
+
+/// Run `cmd` under GNU time (`/usr/bin/time -f %M`), stdout discarded; its peak RSS in KiB.
+fn max_rss_kib(cmd: Command, what: &str) -> Result<u64, String> {
+    let rss_file = tempfile::NamedTempFile::new().map_err(|e| e.to_string())?;
+    let mut wrapped = Command::new("/usr/bin/time");
+    wrapped
+        .arg("-f")
+        .arg("%M")
+        .arg("-o")
+        .arg(rss_file.path())
+        .arg(cmd.get_program())
+        .args(cmd.get_args())
+        .stdout(std::process::Stdio::null());
+    if let Some(dir) = cmd.get_current_dir() {
+        wrapped.current_dir(dir);
+    }
+    let out = wrapped
         .output()
-        .map_err(|e| e.to_string())?;
+        .map_err(|e| format!("{what}: cannot run /usr/bin/time (install GNU time): {e}"))?;
     if !out.status.success() {
         return Err(format!(
-            "peak-rss child failed: {}",
+            "{what} failed: {}",
             String::from_utf8_lossy(&out.stderr)
         ));
     }
-    let text = String::from_utf8_lossy(&out.stdout);
-    let kb: u64 = text
-        .split_whitespace()
-        .nth(1)
-        .and_then(|v| v.parse().ok())
-        .ok_or_else(|| format!("peak-rss child said {text:?}"))?;
-    Ok(kb * KIB)
+    std::fs::read_to_string(rss_file.path())
+        .map_err(|e| e.to_string())?
+        .lines()
+        .rev()
+        .find_map(|l| l.trim().parse::<u64>().ok())
+        .ok_or_else(|| format!("{what}: GNU time printed no peak RSS"))
 }
 
 /// `len` bytes of pseudo-random content: one random 1 MiB block, each copy stamped with the

@@ -7,7 +7,8 @@
 //! on the machine: `scripts/setup-test-tools.sh` installs both.
 //! Both sides are whole processes, timed wall-clock; ratio = jq time / report time (above 1.0
 //! means the whole report is faster than jq's parse alone). Peak memory is each process's
-//! maximum resident set size as GNU time reports it.
+//! maximum resident set size as GNU time reports it. The last stdout line is the
+//! `BENCH-RESULT` line `bench/run.sh` collects (`common/bench_result.rs`).
 
 // A benchmark's job is to print its table.
 #![allow(clippy::print_stdout)]
@@ -15,6 +16,10 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
+
+#[path = "common/bench_result.rs"]
+mod bench_result;
+use bench_result::BenchResult;
 
 const TARGET_VS_JQ: f64 = 1.0;
 
@@ -215,5 +220,17 @@ fn run(plan: &Plan, quick: bool) -> Result<(), String> {
     if quick {
         println!("(quick run: 60 days, for CI)");
     }
+    println!();
+    let result = BenchResult::faster_than(
+        "report",
+        &format!("{} days x {} entries", plan.days, plan.entries),
+        ours.0.as_secs_f64(),
+        "jq -c . FILES (parse only)",
+        jq.0.as_secs_f64(),
+    )
+    .at_least(TARGET_VS_JQ)
+    .rss(Some(ours.1), Some(jq.1))
+    .extra(serde_json::json!({"manifest_bytes": bytes, "runs": plan.runs}));
+    bench_result::print_all(&[result]);
     Ok(())
 }

@@ -15,7 +15,7 @@ cargo clippy --locked --all-targets -- -D warnings
 scripts/check-crypto-provider.sh
 "$bin/hadolint" Dockerfile
 scripts/check-dockerfile.sh
-"$bin/shellcheck" entrypoint.sh scripts/*.sh .ci/run
+"$bin/shellcheck" entrypoint.sh scripts/*.sh bench/*.sh .ci/run
 "$bin/check-jsonschema" --builtin-schema vendor.github-actions action.yml security-ci/action.yml
 # examples/slsa-policy.yml is a policy file, not a workflow: checked against its own schema.
 workflows=()

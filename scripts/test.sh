@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The whole test suite, from a fresh clone: install test tools, then every cargo test
 # (unit, snapshot, and the integration binary that drives the real executable against a local
-# Sigstore, a fake GitHub API and a fake OIDC endpoint on 127.0.0.1), then a quick benchmark run.
+# Sigstore, a fake GitHub API and a fake OIDC endpoint on 127.0.0.1), then a quick benchmark run
+# (a smoke test: every bench must run; its figures are not judged here. bench/run.sh is the
+# performance report, not run here).
 # Every test binary runs (--no-fail-fast), and the run ends with one line totalling them all,
 # "tests: N passed, N failed", made by scripts/tally.sh: a binary that died before its result
 # line, a non-zero cargo exit and a failed benchmark run each count as a failure and are named.
@@ -25,5 +27,6 @@ if [ "$status" -eq 0 ]; then
   cargo bench --locked --bench hashing -- --quick || failed_steps+=("cargo bench --bench hashing -- --quick")
   cargo bench --locked --bench report -- --quick || failed_steps+=("cargo bench --bench report -- --quick")
   cargo bench --locked --bench validate -- --quick || failed_steps+=("cargo bench --bench validate -- --quick")
+  cargo bench --locked --bench provenance -- --quick || failed_steps+=("cargo bench --bench provenance -- --quick")
 fi
 scripts/tally.sh "$log" "$status" "${failed_steps[@]}"

@@ -198,7 +198,11 @@ fn bounded_scrypt_params(n: u64, r: u32, p: u32) -> Result<scrypt::Params, KeyEr
 
 /// A P-256 signing key loaded from `signing-key`.
 pub struct SigningKey {
-    key_pair: KeyPair,
+    /// Signs with deterministic ECDSA (RFC 6979: the nonce is derived from the key and the
+    /// message), so a key-signed run draws no randomness: the first random draw from aws-lc
+    /// seeds its CPU-jitter entropy source, about 50-150 ms of CPU per process, which was most
+    /// of what a key-signed run spent beyond hashing (benches/provenance.rs).
+    ecdsa: p256::ecdsa::SigningKey,
     public_key: DerPublicKey,
 }
 
@@ -266,13 +270,22 @@ impl SigningKey {
             .public_key_der()
             .map_err(|e| KeyError::NotP256(e.to_string()))?;
         Ok(Self {
-            key_pair,
+            ecdsa: p256::ecdsa::SigningKey::from(&secret),
             public_key,
         })
     }
 
     pub fn public_key(&self) -> &DerPublicKey {
         &self.public_key
+    }
+
+    /// ECDSA P-256 over SHA-256 of `message`, DER-encoded (what `KeyPair::sign` produces), with
+    /// the RFC 6979 nonce instead of a random one (see [`SigningKey::ecdsa`]).
+    fn sign(&self, message: &[u8]) -> Result<SignatureBytes, SignError> {
+        let signature: p256::ecdsa::Signature =
+            p256::ecdsa::signature::Signer::try_sign(&self.ecdsa, message)
+                .map_err(|e| SignError::Crypto(e.to_string()))?;
+        Ok(SignatureBytes::new(signature.to_der().as_bytes().to_vec()))
     }
 
     /// The bundle's `publicKey.hint`: the hex SHA-256 of the DER public key, so a verifier can
@@ -505,10 +518,7 @@ pub async fn sign_keyless(
 pub fn sign_with_key(key: &SigningKey, statement: &[u8]) -> Result<SignedBundle, SignError> {
     check_statement(statement)?;
     let pae = sigstore_sign::types::pae(IN_TOTO_PAYLOAD_TYPE, statement);
-    let signature = key
-        .key_pair
-        .sign(&pae)
-        .map_err(|e| SignError::Crypto(e.to_string()))?;
+    let signature = key.sign(&pae)?;
     let bundle = BundleV03::new(
         VerificationMaterialV03::PublicKey { hint: key.hint() },
         SignatureContent::DsseEnvelope(envelope(statement, signature)),
@@ -967,6 +977,35 @@ mod tests {
         assert!(matches!(e, VerifyError::WrongMaterial { .. }), "{e}");
     }
 
+    // Regression (benches/provenance.rs): a key-signed run spent 130-190 ms seeding aws-lc's
+    // CPU-jitter entropy for one random ECDSA nonce, more than hashing 64 MiB. The nonce is
+    // now RFC 6979's: the same key and statement give the same bundle, and the signature is
+    // plain ECDSA P-256/SHA-256 that an independent implementation accepts.
+    #[test]
+    fn key_signature_is_deterministic_and_standard_ecdsa() {
+        use p256::ecdsa::signature::Verifier as _;
+        let key = SigningKey::from_pem(&key_pem(), None).expect("key");
+        let first = sign_with_key(&key, STATEMENT).expect("signed").json;
+        let second = sign_with_key(&key, STATEMENT).expect("signed").json;
+        assert_eq!(first, second, "RFC 6979: no random nonce");
+
+        let bundle: serde_json::Value = serde_json::from_slice(&first).expect("json");
+        let sig_b64 = bundle["dsseEnvelope"]["signatures"][0]["sig"]
+            .as_str()
+            .expect("signature");
+        let der = base64::engine::general_purpose::STANDARD
+            .decode(sig_b64)
+            .expect("base64");
+        let signature = p256::ecdsa::Signature::from_der(&der).expect("DER ECDSA signature");
+        let secret = p256::SecretKey::from_slice(&[7u8; 32]).expect("scalar");
+        let verifying = p256::ecdsa::VerifyingKey::from(secret.public_key());
+        let pae = sigstore_sign::types::pae(IN_TOTO_PAYLOAD_TYPE, STATEMENT);
+        verifying
+            .verify(&pae, &signature)
+            .expect("verifies with RustCrypto's p256");
+        assert!(verifying.verify(b"other", &signature).is_err());
+    }
+
     #[test]
     fn sigstore_offline_key_bundle_checks_the_subject_digest() {
         // Regression: an offline `sign: key` bundle verified with `SubjectSha256` (or an
@@ -1029,7 +1068,7 @@ mod tests {
     /// A key-signed bundle over `payload` with `payload_type`, signed for real.
     fn key_bundle_over(key: &SigningKey, payload_type: &str, payload: &[u8]) -> String {
         let pae = sigstore_sign::types::pae(payload_type, payload);
-        let sig = key.key_pair.sign(&pae).expect("sign");
+        let sig = key.sign(&pae).expect("sign");
         let bundle = BundleV03::new(
             VerificationMaterialV03::PublicKey { hint: key.hint() },
             SignatureContent::DsseEnvelope(DsseEnvelope::new(
