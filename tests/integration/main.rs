@@ -5,6 +5,8 @@ mod audit_truth;
 mod common;
 mod conformance;
 mod entry_updates;
+mod fault_proxy;
+mod faults;
 mod fuzz_regressions;
 mod notify;
 mod policy;

@@ -24,7 +24,7 @@ use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 use crate::common::Workspace;
 
 const SHA: &str = "95baf27389e83e6a5c48f42e190d48d7abcea19e";
-const JWT_SECRET: &str = "test-only-jwt-secret-of-at-least-32-characters";
+pub(crate) const JWT_SECRET: &str = "test-only-jwt-secret-of-at-least-32-characters";
 const SETUP_HINT: &str = "run scripts/setup-test-tools.sh (PostgreSQL server binaries and PostgREST are needed for the Supabase tests)";
 
 fn pg_bin() -> PathBuf {
@@ -112,7 +112,7 @@ fn hmac_sha256(key: &[u8], msg: &[u8]) -> Vec<u8> {
 }
 
 /// An HS256 JWT for `role`, as Supabase issues service keys.
-fn jwt(role: &str, secret: &str) -> String {
+pub(crate) fn jwt(role: &str, secret: &str) -> String {
     let b64 = |b: &[u8]| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(b);
     let head = b64(br#"{"alg":"HS256","typ":"JWT"}"#);
     let body = b64(json!({"role": role, "iss": "supabase"})
@@ -205,7 +205,7 @@ impl Respond for Gateway {
 }
 
 /// PostgreSQL + PostgREST + gateway; stopped on drop (also when a test panics).
-struct Stack {
+pub(crate) struct Stack {
     _dir: tempfile::TempDir,
     data: PathBuf,
     bin: PathBuf,
@@ -230,7 +230,7 @@ impl Drop for Stack {
 }
 
 impl Stack {
-    async fn start() -> Self {
+    pub(crate) async fn start() -> Self {
         let bin = pg_bin();
         let postgrest_bin = postgrest_bin();
         let dir = tempfile::tempdir().expect("tempdir");
@@ -349,11 +349,11 @@ impl Stack {
         }
     }
 
-    fn url(&self) -> String {
+    pub(crate) fn url(&self) -> String {
         self.gateway.uri()
     }
 
-    fn sql(&self, query: &str) -> String {
+    pub(crate) fn sql(&self, query: &str) -> String {
         psql(&self.bin, self.pg_port, query).expect("query")
     }
 

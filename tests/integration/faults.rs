@@ -1,0 +1,664 @@
+//! Fault injection (issue 11): every call of a run failing in turn.
+//!
+//! A clean run is recorded first through [`fault_proxy`](crate::fault_proxy) proxies in front
+//! of every service it talks to; then the run is repeated once per (call index, fault kind)
+//! with that one call faulted (5xx, 429 `Retry-After: 0`, no answer within the HTTP timeout,
+//! connection reset, a truncated JSON answer of a request that took effect, a 200 HTML page).
+//! Every row must end with exit 0 or 1 (never a panic or a signal), a failure code from the
+//! set expected for the faulted service with its `::error::` line, success where the retry
+//! policy (README, "Publishing and the GitHub API" and the Supabase sink) says the call is
+//! retried, and an intact audit trail: the branch's chain verifies (`verify-manifest`), the
+//! earlier run's entry is untouched, this run's entry is on the branch or in the queue file
+//! (never lost, never twice), the Supabase row is there unless `sink-failed`, and no `.tmp-*`
+//! file is left in the workspace. Rows run on a few threads; retry waits are shrunk by the
+//! `SLSA_PROVENANCE_*` knobs, and a hang costs one `SLSA_PROVENANCE_HTTP_TIMEOUT_MS`.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
+
+use serde_json::Value;
+
+use crate::audit_store::{verify_files, FakeGit};
+use crate::common::{Outcome, Workspace};
+use crate::fault_proxy::{upstream_addr, Call, Fault, FaultProxy, Plan};
+use crate::publish::FakeGitHub;
+use crate::signing::{github_jwt, OidcServer, SigstoreMock};
+use crate::supabase::{jwt, Stack, JWT_SECRET};
+
+const TAG: &str = "v1.0.0";
+const TOKEN: &str = "ghs_fakeTokenForTests123";
+const OIDC_BEARER: &str = "runner-request-token-faults";
+const REPO_API: &str = "/api/v3/repos/octo/app";
+/// Per-request timeout of every client in a row: what a hanging call costs.
+const HTTP_TIMEOUT_MS: &str = "1500";
+const WORKERS: usize = 4;
+
+/// The fault kinds of the table. 5xx alternates between 500 and 503 by call index.
+fn kinds(index: usize) -> [Fault; 6] {
+    [
+        Fault::Status(if index % 2 == 0 { 500 } else { 503 }),
+        Fault::RateLimited,
+        Fault::Hang,
+        Fault::Reset,
+        Fault::Truncated,
+        Fault::Html,
+    ]
+}
+
+// ---------------------------------------------------------------------------------------------
+// Provenance: keyless signing, publishing, `audit-store: commit`, the Supabase sink.
+
+/// What the services of a provenance row are, shared by every row (stateless enough: each row
+/// has its own run id, so its Rekor entry and Supabase row are its own).
+struct Shared {
+    sigstore: SigstoreMock,
+    supabase: Stack,
+    key: String,
+    workspace_sha: String,
+}
+
+/// One row's fakes, behind one plan's proxies.
+struct Fakes {
+    git: FakeGit,
+    _github: FakeGitHub,
+    plan: Plan,
+    github_proxy: FaultProxy,
+    sigstore_proxy: FaultProxy,
+    oidc_proxy: FaultProxy,
+    supabase_proxy: FaultProxy,
+    _oidc: OidcServer,
+}
+
+/// The Git Database routes (and the repository itself) go to the commit store's fake; the
+/// rest (releases, uploads, attestations) to the publishing fake.
+fn is_git_route(path: &str) -> bool {
+    match path.strip_prefix(REPO_API) {
+        Some(rest) => rest.is_empty() || rest.starts_with("/git/") || rest.starts_with("/pulls"),
+        None => false,
+    }
+}
+
+impl Fakes {
+    fn start(
+        rt: &tokio::runtime::Runtime,
+        shared: &Shared,
+        plan: Plan,
+        seed: &BTreeMap<String, Vec<u8>>,
+        run_id: u64,
+    ) -> Self {
+        let git = rt.block_on(FakeGit::start());
+        if !seed.is_empty() {
+            git.git().commit_on_main(seed.clone(), "earlier run");
+        }
+        let github = rt.block_on(FakeGitHub::with_release("Release notes.\n"));
+        let git_addr = upstream_addr(&git.api_url());
+        let gh_addr = upstream_addr(&github.api_url());
+        let github_proxy = FaultProxy::routed("github", &plan, move |path| {
+            if is_git_route(path) {
+                git_addr
+            } else {
+                gh_addr
+            }
+        });
+        // Uploads go to the release's own upload_url: through the proxy too.
+        github.state().uri = github_proxy.url();
+        let oidc = OidcServer::start(run_jwt(&shared.workspace_sha, run_id));
+        let oidc_proxy = FaultProxy::start("oidc", &oidc.url, &plan);
+        let sigstore_proxy = FaultProxy::start("sigstore", &shared.sigstore.url, &plan);
+        let supabase_proxy = FaultProxy::start("supabase", &shared.supabase.url(), &plan);
+        Self {
+            git,
+            _github: github,
+            plan,
+            github_proxy,
+            sigstore_proxy,
+            oidc_proxy,
+            supabase_proxy,
+            _oidc: oidc,
+        }
+    }
+}
+
+/// The signing test's OIDC token, for run `run_id` (the run's facts come from its claims).
+fn run_jwt(sha: &str, run_id: u64) -> String {
+    use base64::Engine;
+    let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    let token = github_jwt(sha, "public");
+    let parts: Vec<&str> = token.split('.').collect();
+    let mut claims: Value =
+        serde_json::from_slice(&b64.decode(parts[1]).expect("base64")).expect("claims");
+    claims["run_id"] = Value::String(run_id.to_string());
+    format!(
+        "{}.{}.{}",
+        parts[0],
+        b64.encode(claims.to_string()),
+        parts[2]
+    )
+}
+
+fn provenance_workspace() -> (Workspace, String) {
+    let ws = Workspace::new();
+    ws.write("dist/app.tar.gz", b"tarball bytes");
+    let sha = ws.init_git();
+    (ws, sha)
+}
+
+/// The provenance run of one row: run `run_id` of [`TAG`], signed keylessly, published,
+/// recorded by commit and sunk to Supabase, every service behind its proxy.
+fn provenance_run(ws: &Workspace, shared: &Shared, fakes: &Fakes, run_id: u64) -> Outcome {
+    let sigstore = fakes.sigstore_proxy.url();
+    ws.runner()
+        .release_event(TAG)
+        .env("GITHUB_SHA", shared.workspace_sha.clone())
+        .env(
+            "GITHUB_WORKFLOW_REF",
+            format!("octo/app/.github/workflows/release.yml@refs/tags/{TAG}"),
+        )
+        .env("GITHUB_RUN_ID", run_id.to_string())
+        .env(
+            "GITHUB_API_URL",
+            format!("{}/api/v3", fakes.github_proxy.url()),
+        )
+        .env(
+            "ACTIONS_ID_TOKEN_REQUEST_URL",
+            format!("{}/token?api-version=2.0", fakes.oidc_proxy.url()),
+        )
+        .env("ACTIONS_ID_TOKEN_REQUEST_TOKEN", OIDC_BEARER)
+        .env("SLSA_PROVENANCE_RETRY_BASE_MS", "1")
+        .env("SLSA_PROVENANCE_RETRY_AFTER_SCALE", "0.001")
+        .env("SLSA_PROVENANCE_HTTP_TIMEOUT_MS", HTTP_TIMEOUT_MS)
+        .input("subject-path", "dist/*")
+        .input("audit-store", "commit")
+        .input("sign", "sigstore")
+        .input("fulcio-url", sigstore.clone())
+        .input("rekor-url", sigstore)
+        .input("trusted-root", shared.sigstore.root().to_string_lossy())
+        .input("github-token", TOKEN)
+        .input("supabase-url", fakes.supabase_proxy.url())
+        .input("supabase-key", shared.key.clone())
+        .run()
+}
+
+/// Every object in `v` (at any depth) that is a manifest entry of run `run_id`.
+fn entries_of(v: &Value, run_id: u64, out: &mut Vec<Value>) {
+    match v {
+        Value::Object(m) => {
+            if m.get("run_id").and_then(Value::as_u64) == Some(run_id)
+                && m.get("tag").and_then(Value::as_str) == Some(TAG)
+            {
+                out.push(v.clone());
+            }
+            m.values().for_each(|x| entries_of(x, run_id, out));
+        }
+        Value::Array(a) => a.iter().for_each(|x| entries_of(x, run_id, out)),
+        _ => {}
+    }
+}
+
+/// The entries of `run_id` in every day manifest of a branch's files.
+fn branch_entries(files: &BTreeMap<String, Vec<u8>>, run_id: u64) -> Vec<Value> {
+    let mut out = Vec::new();
+    for (path, bytes) in files {
+        if path.starts_with("docs/reports/") && path.ends_with("/manifest.json") {
+            let v: Value = serde_json::from_slice(bytes)
+                .unwrap_or_else(|e| panic!("{path} does not parse: {e}"));
+            entries_of(&v, run_id, &mut out);
+        }
+    }
+    out
+}
+
+/// `.tmp-*` files anywhere in the workspace (outside `.git`).
+fn leftovers(dir: &Path) -> Vec<String> {
+    walk(dir)
+        .into_iter()
+        .filter(|p| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with(".tmp-"))
+        })
+        .map(|p| p.display().to_string())
+        .collect()
+}
+
+fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    let Ok(rd) = std::fs::read_dir(dir) else {
+        return out;
+    };
+    for e in rd.flatten() {
+        let p = e.path();
+        if p.file_name().is_some_and(|n| n == ".git") {
+            continue;
+        }
+        if p.is_dir() {
+            out.extend(walk(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
+}
+
+/// The failure codes a fault of `call` may end a provenance run with. Empty: the run must
+/// succeed whatever the fault (the audit store and the sink never fail a run).
+fn provenance_codes(call: &Call) -> &'static [&'static str] {
+    match call.service {
+        "oidc" => &["oidc_token_failed"],
+        "sigstore" => &["signing_failed"],
+        "supabase" => &[],
+        _ if is_git_route(&call.path) => &[],
+        _ if call.path.ends_with("/attestations") => &["attestation_failed", "github_rate_limited"],
+        _ if call.path.contains("/releases/assets/") || call.path.starts_with("/api/uploads/") => {
+            &["release_asset_failed", "github_rate_limited"]
+        }
+        _ if call.method == "PATCH" => &["release_notes_failed", "github_rate_limited"],
+        _ => &[
+            "github_api_failed",
+            "release_asset_failed",
+            "release_notes_failed",
+            "attestation_failed",
+            "github_rate_limited",
+        ],
+    }
+}
+
+/// Whether our retry policy heals `fault` on `call` (README: GitHub calls are retried on 5xx,
+/// 429 and network errors, a POST only after its check; the Supabase upsert is idempotent and
+/// retried on 5xx, 429 and lost answers; the OIDC token GET is retried like any idempotent
+/// call). Sigstore calls are not retried (a Rekor entry is never sent twice).
+fn provenance_heals(call: &Call, fault: Fault) -> bool {
+    fault.is_transient() && matches!(call.service, "github" | "supabase" | "oidc")
+}
+
+struct Row {
+    index: usize,
+    fault: Fault,
+    run_id: u64,
+}
+
+/// Run one row and return what is wrong with it (empty: the row holds).
+fn provenance_row(
+    rt: &tokio::runtime::Runtime,
+    shared: &Shared,
+    seed: &BTreeMap<String, Vec<u8>>,
+    seed_entry: &Value,
+    seed_run: u64,
+    row: &Row,
+) -> Vec<String> {
+    let (ws, _) = provenance_workspace();
+    let fakes = Fakes::start(
+        rt,
+        shared,
+        Plan::fault(row.index, row.fault),
+        seed,
+        row.run_id,
+    );
+    let out = provenance_run(&ws, shared, &fakes, row.run_id);
+    let Some(call) = fakes.plan.faulted() else {
+        return vec![format!(
+            "call {} was never made (the run made {} calls)",
+            row.index,
+            fakes.plan.calls().len()
+        )];
+    };
+    let mut wrong = Vec::new();
+    let code = out.out("failure-reason").unwrap_or_default().to_string();
+    match out.code {
+        Some(0) => {}
+        Some(1) => {
+            if !provenance_codes(&call).contains(&code.as_str()) {
+                wrong.push(format!("failure-reason {code:?} not expected for {call}"));
+            }
+            if !out.stdout.contains(&format!("::error title={code}::")) {
+                wrong.push("no ::error:: line".into());
+            }
+        }
+        other => wrong.push(format!(
+            "exit {other:?} (a panic or a signal); stderr: {}",
+            out.stderr
+        )),
+    }
+    let heals = provenance_heals(&call, row.fault);
+    if heals {
+        if out.code != Some(0) {
+            wrong.push(format!(
+                "the retry policy should heal it, but the run failed with {code:?}"
+            ));
+        }
+        if call.service == "github"
+            && is_git_route(&call.path)
+            && out.out("manifest-queued") != Some("false")
+        {
+            wrong.push(format!(
+                "the commit store should heal it, but manifest-queued={:?}",
+                out.out("manifest-queued")
+            ));
+        }
+        if call.service == "supabase" && out.out("sink-failed") != Some("false") {
+            wrong.push(format!(
+                "the sink should heal it, but sink-failed={:?}",
+                out.out("sink-failed")
+            ));
+        }
+    }
+
+    // The audit trail: the branch verifies, the earlier entry is untouched, ours is there once.
+    let files = fakes.git.git().files("main");
+    let verified = verify_files(&files);
+    if verified.code != Some(0) {
+        wrong.push(format!(
+            "verify-manifest on the branch failed: {}",
+            verified.stdout
+        ));
+    }
+    let earlier = branch_entries(&files, seed_run);
+    if earlier.len() != 1 || earlier[0] != *seed_entry {
+        wrong.push(format!(
+            "the earlier run's entry changed or went: {earlier:?}"
+        ));
+    }
+    let ours_on_branch = branch_entries(&files, row.run_id).len();
+    let mut queued = Vec::new();
+    if let Ok(text) = std::fs::read_to_string(ws.path().join("out/provenance/queued-manifest.json"))
+    {
+        match serde_json::from_str::<Value>(&text) {
+            Ok(v) => entries_of(&v, row.run_id, &mut queued),
+            Err(e) => wrong.push(format!("the queue file does not parse: {e}")),
+        }
+    }
+    if ours_on_branch > 1 {
+        wrong.push(format!(
+            "this run's entry is on the branch {ours_on_branch} times"
+        ));
+    }
+    if ours_on_branch + queued.len() == 0 {
+        wrong.push("this run's entry is lost (neither committed nor queued)".into());
+    }
+    if out.out("manifest-queued") == Some("true") && queued.is_empty() {
+        wrong.push("manifest-queued=true but the queue file holds no entry of this run".into());
+    }
+    if ws.path().join("docs/reports").is_dir() {
+        let v = ws.runner().arg("verify-manifest").arg("docs/reports").run();
+        if v.code != Some(0) {
+            wrong.push(format!(
+                "verify-manifest on the workspace failed: {}",
+                v.stdout
+            ));
+        }
+    }
+    let tmp = leftovers(ws.path());
+    if !tmp.is_empty() {
+        wrong.push(format!("temporary files left: {tmp:?}"));
+    }
+    if out.out("sink-failed") == Some("false") {
+        let n = shared.supabase.sql(&format!(
+            "select count(*) from slsa_runs where tag = '{TAG}' and run_id = {}",
+            row.run_id
+        ));
+        if n != "1" {
+            wrong.push(format!("sink-failed=false but {n} Supabase rows"));
+        }
+    }
+    wrong
+        .into_iter()
+        .map(|w| format!("[{} {} @{}] {w}", call, row.fault.label(), row.index))
+        .collect()
+}
+
+/// Every call of a keyless, published, commit-stored, Supabase-sunk provenance run faulted in
+/// turn with every fault kind.
+#[test]
+fn provenance_every_call_failing_in_turn_ends_with_its_code_or_heals_and_loses_no_entry() {
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    let (_, workspace_sha) = provenance_workspace();
+    let shared = Shared {
+        sigstore: SigstoreMock::start(),
+        supabase: rt.block_on(Stack::start()),
+        key: jwt("slsa_manifest_service", JWT_SECRET),
+        workspace_sha,
+    };
+    // Every row passes this one commit as GITHUB_SHA and in its OIDC token, so they agree.
+
+    // 1. The earlier run: its branch is every row's starting point.
+    let seed_run = 100;
+    let (ws0, _) = provenance_workspace();
+    let first = Fakes::start(&rt, &shared, Plan::record(), &BTreeMap::new(), seed_run);
+    let out = provenance_run(&ws0, &shared, &first, seed_run);
+    out.assert_success();
+    assert_eq!(out.out("manifest-queued"), Some("false"), "{out:#?}");
+    assert_eq!(out.out("sink-failed"), Some("false"), "{out:#?}");
+    let seed = first.git.git().files("main");
+    let seed_entry = branch_entries(&seed, seed_run).pop().unwrap_or_else(|| {
+        let text: Vec<String> = seed
+            .iter()
+            .map(|(p, b)| format!("{p}: {}", String::from_utf8_lossy(b)))
+            .collect();
+        panic!(
+            "no entry of run {seed_run} on the branch:\n{}",
+            text.join("\n")
+        )
+    });
+
+    // 2. Record the calls of a clean run on top of it.
+    let (ws1, _) = provenance_workspace();
+    let recording = Fakes::start(&rt, &shared, Plan::record(), &seed, 101);
+    let out = provenance_run(&ws1, &shared, &recording, 101);
+    out.assert_success();
+    assert_eq!(out.out("manifest-queued"), Some("false"), "{out:#?}");
+    let calls = recording.plan.calls();
+    for service in ["github", "sigstore", "oidc", "supabase"] {
+        assert!(
+            calls.iter().any(|c| c.service == service),
+            "the clean run made no {service} call: {calls:#?}"
+        );
+    }
+
+    // 3. Every call, every fault.
+    let rows: Vec<Row> = calls
+        .iter()
+        .enumerate()
+        .flat_map(|(index, _)| {
+            kinds(index)
+                .into_iter()
+                .enumerate()
+                .map(move |(k, fault)| Row {
+                    index,
+                    fault,
+                    run_id: 1000 + (index * 10 + k) as u64,
+                })
+        })
+        .collect();
+    let next = AtomicUsize::new(0);
+    let problems = Mutex::new(Vec::new());
+    std::thread::scope(|s| {
+        for _ in 0..WORKERS {
+            s.spawn(|| loop {
+                let i = next.fetch_add(1, Ordering::SeqCst);
+                let Some(row) = rows.get(i) else { break };
+                let wrong = provenance_row(&rt, &shared, &seed, &seed_entry, seed_run, row);
+                problems.lock().expect("problems").extend(wrong);
+            });
+        }
+    });
+    let problems = problems.into_inner().expect("problems");
+    assert!(
+        problems.is_empty(),
+        "{} of {} rows went wrong (calls: {:#?}):\n{}",
+        problems.len(),
+        rows.len(),
+        calls.iter().map(ToString::to_string).collect::<Vec<_>>(),
+        problems.join("\n")
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Regressions the table found (each one row, named after what broke).
+
+/// An unsigned release run of `run_id`, its audit trail committed through `github_api`.
+fn unsigned_commit_run(ws: &Workspace, github_api: &str, run_id: u64) -> crate::common::Runner {
+    ws.runner()
+        .release_event(TAG)
+        .env("GITHUB_SHA", crate::audit_store::SHA)
+        .env("GITHUB_RUN_ID", run_id.to_string())
+        .env("GITHUB_API_URL", github_api)
+        .env("SLSA_PROVENANCE_RETRY_BASE_MS", "1")
+        .env("SLSA_PROVENANCE_RETRY_AFTER_SCALE", "0.001")
+        .env("SLSA_PROVENANCE_HTTP_TIMEOUT_MS", HTTP_TIMEOUT_MS)
+        .input("audit-store", "commit")
+        .input("subject-path", "dist/*")
+        .input("sign", "none")
+        .input("github-token", TOKEN)
+}
+
+// Scenario: the ref update is answered 200 with an HTML page and the branch did not move; the
+// run reported a commit that never landed and its entry was neither committed nor queued.
+#[test]
+fn ref_update_answered_by_an_html_page_queues_the_entry_instead_of_losing_it() {
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    let git = rt.block_on(FakeGit::start());
+    let plan = Plan::fault_matching("github", "PATCH", "/git/refs/heads/main", Fault::Html);
+    let proxy = FaultProxy::start("github", &git.api_url(), &plan);
+    let (ws, _) = provenance_workspace();
+    let out = unsigned_commit_run(&ws, &format!("{}/api/v3", proxy.url()), 7001).run();
+    out.assert_success();
+    assert!(plan.faulted().is_some(), "{:?}", plan.calls());
+    assert_eq!(out.out("manifest-queued"), Some("true"), "{out:#?}");
+    assert_eq!(out.out("audit-commit"), None, "{out:#?}");
+    let queue: Value =
+        serde_json::from_str(&ws.read("out/provenance/queued-manifest.json")).expect("queue");
+    let mut queued = Vec::new();
+    entries_of(&queue, 7001, &mut queued);
+    assert_eq!(queued.len(), 1, "{queue}");
+    assert_eq!(
+        git.git().history("main").len(),
+        1,
+        "the branch did not move"
+    );
+}
+
+// Scenario: the same, but the ref did move and only its answer was cut: it is a commit.
+#[test]
+fn ref_update_with_a_truncated_answer_is_confirmed_by_reading_the_branch() {
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    let git = rt.block_on(FakeGit::start());
+    let plan = Plan::fault_matching("github", "PATCH", "/git/refs/heads/main", Fault::Truncated);
+    let proxy = FaultProxy::start("github", &git.api_url(), &plan);
+    let (ws, _) = provenance_workspace();
+    let out = unsigned_commit_run(&ws, &format!("{}/api/v3", proxy.url()), 7002).run();
+    out.assert_success();
+    assert!(plan.faulted().is_some(), "{:?}", plan.calls());
+    assert_eq!(out.out("manifest-queued"), Some("false"), "{out:#?}");
+    let history = git.git().history("main");
+    assert_eq!(out.out("audit-commit"), Some(history[0].0.as_str()));
+    let last = plan.calls().pop().expect("calls");
+    assert_eq!(
+        last.method, "GET",
+        "the head was read after the cut answer: {last}"
+    );
+}
+
+// Scenario: the Supabase upsert is answered 200 with an HTML page (a gateway's login page); the
+// run said sink-failed=false although no row landed.
+#[test]
+fn sink_answered_by_an_html_page_is_a_failed_sink_not_a_row() {
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    let stack = rt.block_on(Stack::start());
+    let plan = Plan::fault_matching("supabase", "POST", "/rest/v1/slsa_runs", Fault::Html);
+    let proxy = FaultProxy::start("supabase", &stack.url(), &plan);
+    let (ws, _) = provenance_workspace();
+    let out = ws
+        .runner()
+        .release_event(TAG)
+        .env("GITHUB_RUN_ID", "7003")
+        .env("SLSA_PROVENANCE_RETRY_BASE_MS", "1")
+        .input("subject-path", "dist/*")
+        .input("sign", "none")
+        .input("supabase-url", proxy.url())
+        .input("supabase-key", jwt("slsa_manifest_service", JWT_SECRET))
+        .run();
+    out.assert_success();
+    assert!(plan.faulted().is_some(), "{:?}", plan.calls());
+    assert_eq!(out.out("sink-failed"), Some("true"), "{out:#?}");
+    assert_eq!(stack.sql("select count(*) from slsa_runs"), "0");
+}
+
+// Scenario: Supabase rate-limits the upsert once (429); the idempotent upsert was given up.
+#[test]
+fn sink_rate_limited_once_is_sent_again() {
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    let stack = rt.block_on(Stack::start());
+    let plan = Plan::fault_matching("supabase", "POST", "/rest/v1/slsa_runs", Fault::RateLimited);
+    let proxy = FaultProxy::start("supabase", &stack.url(), &plan);
+    let (ws, _) = provenance_workspace();
+    let out = ws
+        .runner()
+        .release_event(TAG)
+        .env("GITHUB_RUN_ID", "7004")
+        .env("SLSA_PROVENANCE_RETRY_BASE_MS", "1")
+        .input("subject-path", "dist/*")
+        .input("sign", "none")
+        .input("supabase-url", proxy.url())
+        .input("supabase-key", jwt("slsa_manifest_service", JWT_SECRET))
+        .run();
+    out.assert_success();
+    assert!(plan.faulted().is_some(), "{:?}", plan.calls());
+    assert_eq!(out.out("sink-failed"), Some("false"), "{out:#?}");
+    assert_eq!(
+        stack.sql("select count(*) from slsa_runs where run_id = 7004"),
+        "1"
+    );
+}
+
+// Scenario: the runner's OIDC endpoint answers 503 once; the run failed with oidc_token_failed
+// although the GET is idempotent (and hung for 30 s, whatever the timeout knob said).
+#[test]
+fn oidc_endpoint_failing_once_is_asked_again() {
+    for fault in [Fault::Status(503), Fault::Hang, Fault::Reset] {
+        let oidc = OidcServer::start(run_jwt("0123", 7005));
+        let plan = Plan::fault_matching("oidc", "GET", "/token", fault);
+        let proxy = FaultProxy::start("oidc", &oidc.url, &plan);
+        let (ws, _) = provenance_workspace();
+        let out = ws
+            .runner()
+            .release_event(TAG)
+            .env(
+                "ACTIONS_ID_TOKEN_REQUEST_URL",
+                format!("{}/token?api-version=2.0", proxy.url()),
+            )
+            .env("ACTIONS_ID_TOKEN_REQUEST_TOKEN", OIDC_BEARER)
+            .env("SLSA_PROVENANCE_RETRY_BASE_MS", "1")
+            .env("SLSA_PROVENANCE_HTTP_TIMEOUT_MS", HTTP_TIMEOUT_MS)
+            .input("subject-path", "dist/*")
+            .input("sign", "none")
+            .run();
+        out.assert_success();
+        assert!(plan.faulted().is_some(), "{fault:?}: {:?}", plan.calls());
+        assert_eq!(plan.calls().len(), 2, "{fault:?}: one retry");
+    }
+}
+
+// Scenario: a malformed token answer is final: oidc_token_failed after one send.
+#[test]
+fn oidc_endpoint_answering_html_is_oidc_token_failed_without_a_retry() {
+    let oidc = OidcServer::start(run_jwt("0123", 7006));
+    let plan = Plan::fault_matching("oidc", "GET", "/token", Fault::Html);
+    let proxy = FaultProxy::start("oidc", &oidc.url, &plan);
+    let (ws, _) = provenance_workspace();
+    let out = ws
+        .runner()
+        .release_event(TAG)
+        .env(
+            "ACTIONS_ID_TOKEN_REQUEST_URL",
+            format!("{}/token?api-version=2.0", proxy.url()),
+        )
+        .env("ACTIONS_ID_TOKEN_REQUEST_TOKEN", OIDC_BEARER)
+        .env("SLSA_PROVENANCE_RETRY_BASE_MS", "1")
+        .input("subject-path", "dist/*")
+        .input("sign", "none")
+        .run();
+    out.assert_failure("oidc_token_failed");
+    assert_eq!(plan.calls().len(), 1);
+}
