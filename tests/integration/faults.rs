@@ -279,6 +279,80 @@ struct Row {
     run_id: u64,
 }
 
+/// Every (call index, fault kind) of a recorded run of `calls` calls; run ids from `first_run`.
+fn table(calls: usize, first_run: u64) -> Vec<Row> {
+    (0..calls)
+        .flat_map(|index| {
+            kinds(index)
+                .into_iter()
+                .enumerate()
+                .map(move |(k, fault)| Row {
+                    index,
+                    fault,
+                    run_id: first_run + (index * 10 + k) as u64,
+                })
+        })
+        .collect()
+}
+
+/// Run `check` on every row, [`WORKERS`] at a time; what went wrong, all rows together.
+fn run_rows(rows: &[Row], check: impl Fn(&Row) -> Vec<String> + Sync) -> Vec<String> {
+    let next = AtomicUsize::new(0);
+    let problems = Mutex::new(Vec::new());
+    std::thread::scope(|s| {
+        for _ in 0..WORKERS {
+            s.spawn(|| loop {
+                let i = next.fetch_add(1, Ordering::SeqCst);
+                let Some(row) = rows.get(i) else { break };
+                let wrong = check(row);
+                problems.lock().expect("problems").extend(wrong);
+            });
+        }
+    });
+    problems.into_inner().expect("problems")
+}
+
+/// Exit 0, or 1 with a code from `codes` and its `::error::` line; never a panic or signal.
+fn check_exit(out: &Outcome, codes: &[&str], call: &Call) -> Vec<String> {
+    let mut wrong = Vec::new();
+    let code = out.out("failure-reason").unwrap_or_default();
+    match out.code {
+        Some(0) => {}
+        Some(1) => {
+            if !codes.contains(&code) {
+                wrong.push(format!("failure-reason {code:?} not expected for {call}"));
+            }
+            if !out.stdout.contains(&format!("::error title={code}::")) {
+                wrong.push("no ::error:: line".into());
+            }
+        }
+        other => wrong.push(format!(
+            "exit {other:?} (a panic or a signal); stderr: {}",
+            out.stderr
+        )),
+    }
+    wrong
+}
+
+/// The workspace's trail verifies and holds no `.tmp-*` file.
+fn check_workspace_trail(ws: &Workspace) -> Vec<String> {
+    let mut wrong = Vec::new();
+    if ws.path().join("docs/reports").is_dir() {
+        let v = ws.runner().arg("verify-manifest").arg("docs/reports").run();
+        if v.code != Some(0) {
+            wrong.push(format!(
+                "verify-manifest on the workspace failed: {}",
+                v.stdout
+            ));
+        }
+    }
+    let tmp = leftovers(ws.path());
+    if !tmp.is_empty() {
+        wrong.push(format!("temporary files left: {tmp:?}"));
+    }
+    wrong
+}
+
 /// Run one row and return what is wrong with it (empty: the row holds).
 fn provenance_row(
     rt: &tokio::runtime::Runtime,
@@ -304,23 +378,8 @@ fn provenance_row(
             fakes.plan.calls().len()
         )];
     };
-    let mut wrong = Vec::new();
+    let mut wrong = check_exit(&out, provenance_codes(&call), &call);
     let code = out.out("failure-reason").unwrap_or_default().to_string();
-    match out.code {
-        Some(0) => {}
-        Some(1) => {
-            if !provenance_codes(&call).contains(&code.as_str()) {
-                wrong.push(format!("failure-reason {code:?} not expected for {call}"));
-            }
-            if !out.stdout.contains(&format!("::error title={code}::")) {
-                wrong.push("no ::error:: line".into());
-            }
-        }
-        other => wrong.push(format!(
-            "exit {other:?} (a panic or a signal); stderr: {}",
-            out.stderr
-        )),
-    }
     let heals = provenance_heals(&call, row.fault);
     if heals {
         if out.code != Some(0) {
@@ -380,19 +439,7 @@ fn provenance_row(
     if out.out("manifest-queued") == Some("true") && queued.is_empty() {
         wrong.push("manifest-queued=true but the queue file holds no entry of this run".into());
     }
-    if ws.path().join("docs/reports").is_dir() {
-        let v = ws.runner().arg("verify-manifest").arg("docs/reports").run();
-        if v.code != Some(0) {
-            wrong.push(format!(
-                "verify-manifest on the workspace failed: {}",
-                v.stdout
-            ));
-        }
-    }
-    let tmp = leftovers(ws.path());
-    if !tmp.is_empty() {
-        wrong.push(format!("temporary files left: {tmp:?}"));
-    }
+    wrong.extend(check_workspace_trail(&ws));
     if out.out("sink-failed") == Some("false") {
         let n = shared.supabase.sql(&format!(
             "select count(*) from slsa_runs where tag = '{TAG}' and run_id = {}",
@@ -457,33 +504,157 @@ fn provenance_every_call_failing_in_turn_ends_with_its_code_or_heals_and_loses_n
     }
 
     // 3. Every call, every fault.
-    let rows: Vec<Row> = calls
-        .iter()
-        .enumerate()
-        .flat_map(|(index, _)| {
-            kinds(index)
-                .into_iter()
-                .enumerate()
-                .map(move |(k, fault)| Row {
-                    index,
-                    fault,
-                    run_id: 1000 + (index * 10 + k) as u64,
-                })
-        })
-        .collect();
-    let next = AtomicUsize::new(0);
-    let problems = Mutex::new(Vec::new());
-    std::thread::scope(|s| {
-        for _ in 0..WORKERS {
-            s.spawn(|| loop {
-                let i = next.fetch_add(1, Ordering::SeqCst);
-                let Some(row) = rows.get(i) else { break };
-                let wrong = provenance_row(&rt, &shared, &seed, &seed_entry, seed_run, row);
-                problems.lock().expect("problems").extend(wrong);
-            });
-        }
+    let rows = table(calls.len(), 1000);
+    let problems = run_rows(&rows, |row| {
+        provenance_row(&rt, &shared, &seed, &seed_entry, seed_run, row)
     });
-    let problems = problems.into_inner().expect("problems");
+    assert!(
+        problems.is_empty(),
+        "{} of {} rows went wrong (calls: {:#?}):\n{}",
+        problems.len(),
+        rows.len(),
+        calls.iter().map(ToString::to_string).collect::<Vec<_>>(),
+        problems.join("\n")
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Notify: Slack's incoming webhook, the notify webhook and a GitHub issue (`issue-on: always`).
+
+const NOTIFY_RUN: u64 = 9228858953;
+const NOTIFY_DAY: &str = "docs/reports/2026-11-21/manifest.json";
+
+/// A workspace whose trail holds run [`NOTIFY_RUN`]'s failed entry.
+fn notify_workspace() -> Workspace {
+    let ws = Workspace::new();
+    let manifest = serde_json::json!({"schema_version": 1, "entries": [{
+        "run_id": NOTIFY_RUN, "tag": TAG, "sha": "95baf27389e83e6a5c48f42e190d48d7abcea19e",
+        "artifact_url": "https://github.com/octo/app/releases/download/v1.0.0/app.tar.gz",
+        "actor": "octocat", "timestamp": "2026-11-21T10:00:00Z", "status": "failure",
+        "governance_flag": "provenance-missing", "governance_flag_history": [],
+        "release_url": null, "failure_reason": "signing_failed"
+    }]});
+    ws.write(
+        NOTIFY_DAY,
+        serde_json::to_string_pretty(&manifest).expect("json"),
+    );
+    ws
+}
+
+struct NotifyFakes {
+    github: crate::notify::FakeGitHub,
+    _hook: wiremock::MockServer,
+    _webhook: wiremock::MockServer,
+    plan: Plan,
+    github_proxy: FaultProxy,
+    hook_proxy: FaultProxy,
+    webhook_proxy: FaultProxy,
+}
+
+impl NotifyFakes {
+    fn start(rt: &tokio::runtime::Runtime, plan: Plan) -> Self {
+        use crate::notify::{slack, text};
+        let github = rt.block_on(crate::notify::FakeGitHub::start());
+        let hook = rt.block_on(slack(vec![text(200, "ok")]));
+        let webhook = rt.block_on(slack(vec![wiremock::ResponseTemplate::new(200)
+            .set_body_json(serde_json::json!({"delivered": true}))]));
+        Self {
+            github_proxy: FaultProxy::start("github", &github.server.uri(), &plan),
+            hook_proxy: FaultProxy::start("slack", &hook.uri(), &plan),
+            webhook_proxy: FaultProxy::start("webhook", &webhook.uri(), &plan),
+            github,
+            _hook: hook,
+            _webhook: webhook,
+            plan,
+        }
+    }
+
+    fn run(&self, ws: &Workspace) -> Outcome {
+        ws.runner()
+            .input("mode", "notify")
+            .env("SLSA_PROVENANCE_RETRY_BASE_MS", "1")
+            .env("SLSA_PROVENANCE_RETRY_AFTER_SCALE", "0.001")
+            .env("SLSA_PROVENANCE_HTTP_TIMEOUT_MS", HTTP_TIMEOUT_MS)
+            .env("GITHUB_API_URL", self.github_proxy.url())
+            .input("github-token", crate::notify::TOKEN)
+            .input(
+                "slack-webhook-url",
+                format!("{}/services/T000/B000/FAULTS", self.hook_proxy.url()),
+            )
+            .input(
+                "notify-webhook-url",
+                format!("{}/notify", self.webhook_proxy.url()),
+            )
+            .input("issue-on", "always")
+            .run()
+    }
+}
+
+/// What a notify run reports: compared between the clean run and a healed row.
+fn notify_result(out: &Outcome) -> Vec<Option<String>> {
+    ["slack-delivered", "channel", "issue-number"]
+        .iter()
+        .map(|k| out.out(k).map(String::from))
+        .collect()
+}
+
+/// Every call of a notify run (Slack webhook, notify webhook, the issue list and create)
+/// faulted in turn: one failing channel never fails the run (the others deliver), a transient
+/// fault heals to the clean run's result (Slack and the webhook retry 5xx, 429 and network
+/// errors; GitHub's list retries, its create checks for the marker first), never two issues,
+/// and the run's entry is updated in a trail that still verifies.
+#[test]
+fn notify_every_call_failing_in_turn_still_notifies_once_and_keeps_the_entry() {
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    let clean = NotifyFakes::start(&rt, Plan::record());
+    let ws = notify_workspace();
+    let out = clean.run(&ws);
+    out.assert_success();
+    assert_eq!(out.out("channel"), Some("both"), "{out:#?}");
+    assert_eq!(clean.github.issues().len(), 1);
+    let expected = notify_result(&out);
+    let calls = clean.plan.calls();
+    for service in ["github", "slack", "webhook"] {
+        assert!(
+            calls.iter().any(|c| c.service == service),
+            "the clean run made no {service} call: {calls:#?}"
+        );
+    }
+
+    let rows = table(calls.len(), NOTIFY_RUN);
+    let problems = run_rows(&rows, |row| {
+        let fakes = NotifyFakes::start(&rt, Plan::fault(row.index, row.fault));
+        let ws = notify_workspace();
+        let out = fakes.run(&ws);
+        let Some(call) = fakes.plan.faulted() else {
+            return vec![format!("call {} was never made", row.index)];
+        };
+        let mut wrong = check_exit(&out, &[], &call);
+        if row.fault.is_transient() && notify_result(&out) != expected {
+            wrong.push(format!(
+                "a transient fault should heal to {expected:?}, got {:?}",
+                notify_result(&out)
+            ));
+        }
+        let issues = fakes.github.issues().len();
+        if issues > 1 {
+            wrong.push(format!("{issues} issues opened for one run"));
+        }
+        let manifest: Value = match serde_json::from_str(&ws.read(NOTIFY_DAY)) {
+            Ok(v) => v,
+            Err(e) => return vec![format!("the manifest does not parse: {e}")],
+        };
+        let mut entries = Vec::new();
+        entries_of(&manifest, NOTIFY_RUN, &mut entries);
+        if entries.len() != 1 {
+            wrong.push(format!("the run's entry is there {} times", entries.len()));
+        }
+        wrong.extend(check_workspace_trail(&ws));
+        wrong
+            .into_iter()
+            .map(|w| format!("[{} {} @{}] {w}", call, row.fault.label(), row.index))
+            .collect()
+    });
     assert!(
         problems.is_empty(),
         "{} of {} rows went wrong (calls: {:#?}):\n{}",
