@@ -666,6 +666,246 @@ fn notify_every_call_failing_in_turn_still_notifies_once_and_keeps_the_entry() {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Report: an organisation's repositories (listing, trees, blobs) and `source: supabase`.
+
+/// A GitHub of fixed routes (path + query -> JSON body).
+struct Routes(BTreeMap<String, String>);
+
+impl wiremock::Respond for Routes {
+    fn respond(&self, req: &wiremock::Request) -> wiremock::ResponseTemplate {
+        let route = match req.url.query() {
+            Some(q) => format!("{}?{q}", req.url.path()),
+            None => req.url.path().to_string(),
+        };
+        match self.0.get(&route) {
+            Some(body) => wiremock::ResponseTemplate::new(200)
+                .insert_header("content-type", "application/json")
+                .set_body_string(body.clone()),
+            None => wiremock::ResponseTemplate::new(404)
+                .set_body_json(serde_json::json!({"message": "Not Found"})),
+        }
+    }
+}
+
+/// `octo/a` (two days), `octo/b` and `octo/c` (one day each), every day one or two runs.
+fn organisation_routes() -> BTreeMap<String, String> {
+    use base64::Engine;
+    use serde_json::json;
+    let mut routes = BTreeMap::new();
+    let mut listing = Vec::new();
+    let mut n = 0u64;
+    for (repo, days) in [("a", 2), ("b", 1), ("c", 1)] {
+        let name = format!("octo/{repo}");
+        listing.push(json!({"full_name": name, "default_branch": "main", "archived": false}));
+        let mut tree = Vec::new();
+        for d in 0..days {
+            let day = format!("2026-11-{:02}", 10 + d);
+            let entries: Vec<Value> = (0..2)
+                .map(|k| {
+                    n += 1;
+                    json!({"run_id": n, "tag": format!("v{n}"), "sha": "0123abc",
+                        "actor": "octocat", "timestamp": format!("{day}T09:0{k}:00Z"),
+                        "status": if n % 3 == 0 { "failure" } else { "success" },
+                        "governance_flag": "provenance-ready", "governance_flag_history": [],
+                        "release_url": null, "artifact_url": "https://github.com/x",
+                        "duration_ms": 20_000 + n * 1000})
+                })
+                .collect();
+            let text =
+                serde_json::to_string_pretty(&json!({"schema_version": 1, "entries": entries}))
+                    .expect("json");
+            let sha = crate::common::sha256_hex(text.as_bytes())[..40].to_string();
+            tree.push(json!({"path": format!("docs/reports/{day}/manifest.json"), "type": "blob", "sha": sha}));
+            routes.insert(
+                format!("/api/v3/repos/{name}/git/blobs/{sha}"),
+                json!({"sha": sha, "encoding": "base64",
+                       "content": base64::engine::general_purpose::STANDARD.encode(text)})
+                .to_string(),
+            );
+        }
+        routes.insert(
+            format!("/api/v3/repos/{name}/git/trees/main?recursive=1"),
+            json!({"sha": "t", "tree": tree, "truncated": false}).to_string(),
+        );
+    }
+    routes.insert(
+        "/api/v3/orgs/octo/repos?per_page=100&page=1".into(),
+        Value::Array(listing).to_string(),
+    );
+    routes
+}
+
+fn report_runner(ws: &Workspace) -> crate::common::Runner {
+    ws.runner()
+        .event("schedule", serde_json::json!({"schedule": "0 6 * * 1"}))
+        .input("mode", "report")
+        .env("SLSA_PROVENANCE_RETRY_BASE_MS", "1")
+        .env("SLSA_PROVENANCE_RETRY_AFTER_SCALE", "0.001")
+        .env("SLSA_PROVENANCE_HTTP_TIMEOUT_MS", HTTP_TIMEOUT_MS)
+}
+
+/// The figures a report run publishes: compared between the clean run and a healed row.
+fn report_figures(out: &Outcome) -> Vec<Option<String>> {
+    ["runs", "success-rate", "p95-duration-ms"]
+        .iter()
+        .map(|k| out.out(k).map(String::from))
+        .collect()
+}
+
+/// Check one report row: exit and code, healing, and that a failed run published no figures.
+fn report_row(
+    out: &Outcome,
+    ws: &Workspace,
+    call: &Call,
+    row: &Row,
+    clean: &[Option<String>],
+    codes: &[&str],
+) -> Vec<String> {
+    let mut wrong = check_exit(out, codes, call);
+    if row.fault.is_transient() && (out.code != Some(0) || report_figures(out) != clean) {
+        wrong.push(format!(
+            "a transient fault should heal to {clean:?}, got exit {:?} {:?}",
+            out.code,
+            report_figures(out)
+        ));
+    }
+    if out.code == Some(0) && report_figures(out) != clean {
+        // A repository it could not read is listed as unreadable, never counted wrong.
+        let unreadable = out.stdout.contains("unreadable") || out.stdout.contains("::warning");
+        if !unreadable {
+            wrong.push(format!(
+                "other figures {:?} than the clean run's {clean:?} without a warning",
+                report_figures(out)
+            ));
+        }
+    }
+    let tmp = leftovers(ws.path());
+    if !tmp.is_empty() {
+        wrong.push(format!("temporary files left: {tmp:?}"));
+    }
+    wrong
+        .into_iter()
+        .map(|w| format!("[{} {} @{}] {w}", call, row.fault.label(), row.index))
+        .collect()
+}
+
+/// Every call of an organisation report (the listing, each tree, each blob) faulted in turn:
+/// GETs retried per the client core's policy heal to the clean figures; what cannot be read is
+/// a warning or `github_api_failed`/`github_rate_limited`, never wrong figures or a panic.
+#[test]
+fn report_organisation_every_call_failing_in_turn_heals_or_fails_cleanly() {
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    let start = |plan: &Plan| {
+        let server = rt.block_on(wiremock::MockServer::start());
+        rt.block_on(
+            wiremock::Mock::given(wiremock::matchers::any())
+                .respond_with(Routes(organisation_routes()))
+                .mount(&server),
+        );
+        let proxy = FaultProxy::start("github", &server.uri(), plan);
+        (server, proxy)
+    };
+    let run = |ws: &Workspace, proxy: &FaultProxy| {
+        report_runner(ws)
+            .input("repositories", "octo/*")
+            .input("github-token", "ghs_report_token")
+            .env("GITHUB_API_URL", format!("{}/api/v3", proxy.url()))
+            .run()
+    };
+    let plan = Plan::record();
+    let (_server, proxy) = start(&plan);
+    let ws = Workspace::new();
+    let out = run(&ws, &proxy);
+    out.assert_success();
+    assert_eq!(out.out("runs"), Some("8"), "{out:#?}");
+    let clean = report_figures(&out);
+    let calls = plan.calls();
+    assert!(calls.len() >= 8, "{calls:#?}");
+
+    let rows = table(calls.len(), 0);
+    let problems = run_rows(&rows, |row| {
+        let plan = Plan::fault(row.index, row.fault);
+        let (_server, proxy) = start(&plan);
+        let ws = Workspace::new();
+        let out = run(&ws, &proxy);
+        let Some(call) = plan.faulted() else {
+            return vec![format!("call {} was never made", row.index)];
+        };
+        report_row(
+            &out,
+            &ws,
+            &call,
+            row,
+            &clean,
+            &["github_api_failed", "github_rate_limited"],
+        )
+    });
+    assert!(
+        problems.is_empty(),
+        "{} of {} rows went wrong:\n{}",
+        problems.len(),
+        rows.len(),
+        problems.join("\n")
+    );
+}
+
+/// `source: supabase` against the real PostgREST, its one page faulted with every kind: the
+/// idempotent GET heals transient faults; an answer it cannot read is `supabase_query_failed`.
+#[test]
+fn report_from_supabase_failing_in_turn_heals_or_is_supabase_query_failed() {
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    let stack = rt.block_on(Stack::start());
+    let key = jwt("slsa_manifest_service", JWT_SECRET);
+    // Rows as the sink writes them: two unsigned runs.
+    for run_id in [8001, 8002] {
+        let (ws, _) = provenance_workspace();
+        ws.runner()
+            .release_event(TAG)
+            .env("GITHUB_RUN_ID", run_id.to_string())
+            .input("subject-path", "dist/*")
+            .input("sign", "none")
+            .input("supabase-url", stack.url())
+            .input("supabase-key", key.clone())
+            .run()
+            .assert_success();
+    }
+    let run = |ws: &Workspace, proxy: &FaultProxy| {
+        report_runner(ws)
+            .input("source", "supabase")
+            .input("supabase-url", proxy.url())
+            .input("supabase-key", key.clone())
+            .run()
+    };
+    let plan = Plan::record();
+    let proxy = FaultProxy::start("supabase", &stack.url(), &plan);
+    let ws = Workspace::new();
+    let out = run(&ws, &proxy);
+    out.assert_success();
+    assert_eq!(out.out("runs"), Some("2"), "{out:#?}");
+    let clean = report_figures(&out);
+    let calls = plan.calls();
+
+    let rows = table(calls.len(), 0);
+    let problems = run_rows(&rows, |row| {
+        let plan = Plan::fault(row.index, row.fault);
+        let proxy = FaultProxy::start("supabase", &stack.url(), &plan);
+        let ws = Workspace::new();
+        let out = run(&ws, &proxy);
+        let Some(call) = plan.faulted() else {
+            return vec![format!("call {} was never made", row.index)];
+        };
+        report_row(&out, &ws, &call, row, &clean, &["supabase_query_failed"])
+    });
+    assert!(
+        problems.is_empty(),
+        "{} of {} rows went wrong:\n{}",
+        problems.len(),
+        rows.len(),
+        problems.join("\n")
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
 // Regressions the table found (each one row, named after what broke).
 
 /// An unsigned release run of `run_id`, its audit trail committed through `github_api`.
