@@ -906,6 +906,201 @@ fn report_from_supabase_failing_in_turn_heals_or_is_supabase_query_failed() {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Validate: provenance from a run's artifact, and from the attestations API.
+
+/// Provenance mode's key-signed bundle (one JSON line), removed from the workspace so only the
+/// network has it; the workspace keeps the run's manifest entry, which validate updates.
+fn validate_workspace() -> (Workspace, Vec<u8>, Value) {
+    let (ws, bundle, _) = crate::validate::signed_release();
+    let value: Value = serde_json::from_str(&ws.read(&bundle)).expect("bundle");
+    std::fs::remove_file(ws.path().join(&bundle)).expect("remove");
+    (ws, format!("{value}\n").into_bytes(), value)
+}
+
+fn zip_of(name: &str, data: &[u8]) -> Vec<u8> {
+    use std::io::Write;
+    let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    w.start_file(name, zip::write::SimpleFileOptions::default())
+        .expect("start");
+    w.write_all(data).expect("write");
+    w.finish().expect("finish").into_inner()
+}
+
+/// The fake GitHub of one validate source: `artifact` (a run's artifact, its 302 to storage)
+/// or the attestations API (a release without provenance assets, then each digest).
+fn validate_fake(
+    rt: &tokio::runtime::Runtime,
+    artifact: bool,
+    bundle: &[u8],
+    bundle_json: &Value,
+) -> wiremock::MockServer {
+    use serde_json::json;
+    use wiremock::matchers::{method, path};
+    use wiremock::{Mock, ResponseTemplate};
+    rt.block_on(async {
+        let server = wiremock::MockServer::start().await;
+        let mount = |route: String, answer: ResponseTemplate| {
+            Mock::given(method("GET"))
+                .and(path(route))
+                .respond_with(answer)
+                .mount(&server)
+        };
+        if artifact {
+            mount(
+                "/api/v3/repos/octo/app/actions/runs/99/artifacts".into(),
+                ResponseTemplate::new(200).set_body_json(json!({"total_count": 1,
+                    "artifacts": [{"id": 7, "name": "provenance", "size_in_bytes": 10,
+                    "expired": false, "archive_download_url": "https://api.example/zip/7"}]})),
+            )
+            .await;
+            // The storage URL is relative: the redirect stays on the proxy.
+            mount(
+                "/api/v3/repos/octo/app/actions/artifacts/7/zip".into(),
+                ResponseTemplate::new(302).insert_header("location", "/storage/artifact-7.zip"),
+            )
+            .await;
+            mount(
+                "/storage/artifact-7.zip".into(),
+                ResponseTemplate::new(200).set_body_bytes(zip_of("app.intoto.jsonl", bundle)),
+            )
+            .await;
+        } else {
+            mount(
+                "/api/v3/repos/octo/app/releases/tags/v1.0.0".into(),
+                ResponseTemplate::new(200).set_body_json(json!({
+                    "id": 42, "tag_name": "v1.0.0", "draft": false,
+                    "upload_url": "https://uploads.example/{?name,label}"})),
+            )
+            .await;
+            mount(
+                "/api/v3/repos/octo/app/releases/42/assets".into(),
+                ResponseTemplate::new(200).set_body_json(
+                    json!([{"id": 1, "name": "app-1.0.0.tar.gz", "state": "uploaded", "size": 3}]),
+                ),
+            )
+            .await;
+            for content in [&b"the release archive"[..], b"the other archive"] {
+                mount(
+                    format!(
+                        "/api/v3/repos/octo/app/attestations/sha256:{}",
+                        crate::common::sha256_hex(content)
+                    ),
+                    ResponseTemplate::new(200).set_body_json(
+                        json!({"attestations": [{"id": 5, "bundle": bundle_json.clone()}]}),
+                    ),
+                )
+                .await;
+            }
+        }
+        server
+    })
+}
+
+fn validate_run(ws: &Workspace, proxy: &FaultProxy, artifact: bool) -> Outcome {
+    let r = crate::validate::validate(ws)
+        .release_event(TAG)
+        .env("GITHUB_API_URL", format!("{}/api/v3", proxy.url()))
+        .env("SLSA_PROVENANCE_RETRY_BASE_MS", "1")
+        .env("SLSA_PROVENANCE_RETRY_AFTER_SCALE", "0.001")
+        .env("SLSA_PROVENANCE_HTTP_TIMEOUT_MS", HTTP_TIMEOUT_MS)
+        .input("subject-path", "dist/*")
+        .input("public-key", "public.pem");
+    if artifact {
+        r.input("run-id", "99")
+            .input("artifact-name", "provenance")
+            .input("github-token", "ghs_fakeNetworkToken")
+            .run()
+    } else {
+        r.run()
+    }
+}
+
+/// The codes a validate run may end with when the source answered something unreadable.
+const VALIDATE_CODES: &[&str] = &[
+    "github_api_failed",
+    "github_rate_limited",
+    "malformed_provenance",
+    "artifact_missing",
+    "provenance_not_found",
+];
+
+fn validate_table(artifact: bool) {
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    let (ws, bundle, bundle_json) = validate_workspace();
+    let server = validate_fake(&rt, artifact, &bundle, &bundle_json);
+    let plan = Plan::record();
+    let proxy = FaultProxy::start("github", &server.uri(), &plan);
+    let out = validate_run(&ws, &proxy, artifact);
+    out.assert_success();
+    assert_eq!(out.out("subjects-verified"), Some("2"), "{out:#?}");
+    let calls = plan.calls();
+    drop(server);
+
+    let rows = table(calls.len(), 0);
+    let problems = run_rows(&rows, |row| {
+        let (ws, bundle, bundle_json) = validate_workspace();
+        let server = validate_fake(&rt, artifact, &bundle, &bundle_json);
+        let plan = Plan::fault(row.index, row.fault);
+        let proxy = FaultProxy::start("github", &server.uri(), &plan);
+        let out = validate_run(&ws, &proxy, artifact);
+        let Some(call) = plan.faulted() else {
+            return vec![format!("call {} was never made", row.index)];
+        };
+        let mut wrong = check_exit(&out, VALIDATE_CODES, &call);
+        if row.fault.is_transient() && out.code != Some(0) {
+            wrong.push("a transient fault of a GET should heal".into());
+        }
+        if out.code == Some(0) && out.out("subjects-verified") != Some("2") {
+            wrong.push(format!(
+                "passed with subjects-verified={:?}",
+                out.out("subjects-verified")
+            ));
+        }
+        let mut entries = Vec::new();
+        for p in walk(&ws.path().join("docs/reports")) {
+            if p.ends_with("manifest.json") {
+                match serde_json::from_str::<Value>(
+                    &std::fs::read_to_string(&p).unwrap_or_default(),
+                ) {
+                    Ok(v) => entries_of(&v, 9228858953, &mut entries),
+                    Err(e) => wrong.push(format!("{} does not parse: {e}", p.display())),
+                }
+            }
+        }
+        if entries.len() != 1 {
+            wrong.push(format!("the run's entry is there {} times", entries.len()));
+        }
+        wrong.extend(check_workspace_trail(&ws));
+        wrong
+            .into_iter()
+            .map(|w| format!("[{} {} @{}] {w}", call, row.fault.label(), row.index))
+            .collect()
+    });
+    assert!(
+        problems.is_empty(),
+        "{} of {} rows went wrong (calls: {:#?}):\n{}",
+        problems.len(),
+        rows.len(),
+        calls.iter().map(ToString::to_string).collect::<Vec<_>>(),
+        problems.join("\n")
+    );
+}
+
+/// A run's artifact: the listing, the archive's 302 and the storage download, each faulted:
+/// every GET is retried (transient faults heal); an unreadable answer ends with its code.
+#[test]
+fn validate_run_artifact_every_call_failing_in_turn_heals_or_ends_with_its_code() {
+    validate_table(true);
+}
+
+/// The release (no provenance asset), then the attestations API for both digests, each call
+/// faulted in turn, with the same expectations.
+#[test]
+fn validate_attestations_every_call_failing_in_turn_heals_or_ends_with_its_code() {
+    validate_table(false);
+}
+
+// ---------------------------------------------------------------------------------------------
 // Regressions the table found (each one row, named after what broke).
 
 /// An unsigned release run of `run_id`, its audit trail committed through `github_api`.
