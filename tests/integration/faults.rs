@@ -334,6 +334,20 @@ fn check_exit(out: &Outcome, codes: &[&str], call: &Call) -> Vec<String> {
     wrong
 }
 
+/// A healed transient fault was healed by sending again: the row made more calls than the
+/// clean run (so the fault was injected, and retried, not skipped).
+fn check_retried(plan: &Plan, clean_calls: usize, row: &Row) -> Vec<String> {
+    let made = plan.calls().len();
+    match plan.faulted() {
+        Some(call) if row.fault.is_transient() && made <= clean_calls => vec![format!(
+            "[{call} {} @{}] healed in {made} calls, the clean run made {clean_calls}: not retried",
+            row.fault.label(),
+            row.index
+        )],
+        _ => Vec::new(),
+    }
+}
+
 /// The workspace's trail verifies and holds no `.tmp-*` file.
 fn check_workspace_trail(ws: &Workspace) -> Vec<String> {
     let mut wrong = Vec::new();
@@ -360,6 +374,7 @@ fn provenance_row(
     seed: &BTreeMap<String, Vec<u8>>,
     seed_entry: &Value,
     seed_run: u64,
+    clean_calls: usize,
     row: &Row,
 ) -> Vec<String> {
     let (ws, _) = provenance_workspace();
@@ -382,6 +397,10 @@ fn provenance_row(
     let code = out.out("failure-reason").unwrap_or_default().to_string();
     let heals = provenance_heals(&call, row.fault);
     if heals {
+        let retried = check_retried(&fakes.plan, clean_calls, row);
+        if !retried.is_empty() {
+            wrong.push("the fault was not retried (no more calls than the clean run)".into());
+        }
         if out.code != Some(0) {
             wrong.push(format!(
                 "the retry policy should heal it, but the run failed with {code:?}"
@@ -506,7 +525,7 @@ fn provenance_every_call_failing_in_turn_ends_with_its_code_or_heals_and_loses_n
     // 3. Every call, every fault.
     let rows = table(calls.len(), 1000);
     let problems = run_rows(&rows, |row| {
-        provenance_row(&rt, &shared, &seed, &seed_entry, seed_run, row)
+        provenance_row(&rt, &shared, &seed, &seed_entry, seed_run, calls.len(), row)
     });
     assert!(
         problems.is_empty(),
@@ -630,6 +649,10 @@ fn notify_every_call_failing_in_turn_still_notifies_once_and_keeps_the_entry() {
             return vec![format!("call {} was never made", row.index)];
         };
         let mut wrong = check_exit(&out, &[], &call);
+        let retried = check_retried(&fakes.plan, calls.len(), row);
+        if !retried.is_empty() {
+            wrong.push("the fault was not retried (no more calls than the clean run)".into());
+        }
         if row.fault.is_transient() && notify_result(&out) != expected {
             wrong.push(format!(
                 "a transient fault should heal to {expected:?}, got {:?}",
@@ -831,14 +854,16 @@ fn report_organisation_every_call_failing_in_turn_heals_or_fails_cleanly() {
         let Some(call) = plan.faulted() else {
             return vec![format!("call {} was never made", row.index)];
         };
-        report_row(
+        let mut wrong = check_retried(&plan, calls.len(), row);
+        wrong.extend(report_row(
             &out,
             &ws,
             &call,
             row,
             &clean,
             &["github_api_failed", "github_rate_limited"],
-        )
+        ));
+        wrong
     });
     assert!(
         problems.is_empty(),
@@ -894,7 +919,16 @@ fn report_from_supabase_failing_in_turn_heals_or_is_supabase_query_failed() {
         let Some(call) = plan.faulted() else {
             return vec![format!("call {} was never made", row.index)];
         };
-        report_row(&out, &ws, &call, row, &clean, &["supabase_query_failed"])
+        let mut wrong = check_retried(&plan, calls.len(), row);
+        wrong.extend(report_row(
+            &out,
+            &ws,
+            &call,
+            row,
+            &clean,
+            &["supabase_query_failed"],
+        ));
+        wrong
     });
     assert!(
         problems.is_empty(),
@@ -1050,6 +1084,9 @@ fn validate_table(artifact: bool) {
         if row.fault.is_transient() && out.code != Some(0) {
             wrong.push("a transient fault of a GET should heal".into());
         }
+        if !check_retried(&plan, calls.len(), row).is_empty() {
+            wrong.push("the fault was not retried (no more calls than the clean run)".into());
+        }
         if out.code == Some(0) && out.out("subjects-verified") != Some("2") {
             wrong.push(format!(
                 "passed with subjects-verified={:?}",
@@ -1098,6 +1135,116 @@ fn validate_run_artifact_every_call_failing_in_turn_heals_or_ends_with_its_code(
 #[test]
 fn validate_attestations_every_call_failing_in_turn_heals_or_ends_with_its_code() {
     validate_table(false);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Recover: re-run a failed run, and dispatch the provenance workflow for a tag.
+
+/// The codes a recover run may end with when GitHub answered something it cannot use.
+const RECOVER_CODES: &[&str] = &[
+    "github_api_failed",
+    "github_rate_limited",
+    "rerun_refused",
+    "dispatch_failed",
+];
+
+fn recover_table(rerun: bool) {
+    use crate::recover::{recover, workspace, Fake, DAY, RUN};
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    let run = |ws: &Workspace, fake: &Fake, proxy: &FaultProxy| {
+        let r = recover(ws, fake)
+            .env("GITHUB_API_URL", proxy.url())
+            .env("SLSA_PROVENANCE_HTTP_TIMEOUT_MS", HTTP_TIMEOUT_MS);
+        if rerun {
+            r.input("run-id", RUN.to_string()).run()
+        } else {
+            r.input("tag", TAG).run()
+        }
+    };
+    let fake = rt.block_on(Fake::with_failed_run(1, 1));
+    let plan = Plan::record();
+    let proxy = FaultProxy::start("github", &fake.server.uri(), &plan);
+    let ws = workspace("failure");
+    let out = run(&ws, &fake, &proxy);
+    out.assert_success();
+    let clean_action = out.out("action").map(String::from);
+    assert_eq!(
+        clean_action.as_deref(),
+        Some(if rerun { "rerun" } else { "dispatch" }),
+        "{out:#?}"
+    );
+    let calls = plan.calls();
+
+    let rows = table(calls.len(), 0);
+    let problems = run_rows(&rows, |row| {
+        let fake = rt.block_on(Fake::with_failed_run(1, 1));
+        let plan = Plan::fault(row.index, row.fault);
+        let proxy = FaultProxy::start("github", &fake.server.uri(), &plan);
+        let ws = workspace("failure");
+        let out = run(&ws, &fake, &proxy);
+        let Some(call) = plan.faulted() else {
+            return vec![format!("call {} was never made", row.index)];
+        };
+        let mut wrong = check_exit(&out, RECOVER_CODES, &call);
+        if row.fault.is_transient()
+            && (out.code != Some(0) || out.out("action").map(String::from) != clean_action)
+        {
+            wrong.push(format!(
+                "a transient fault should heal to action {clean_action:?}, got exit {:?} action {:?}",
+                out.code,
+                out.out("action")
+            ));
+        }
+        if !check_retried(&plan, calls.len(), row).is_empty() {
+            wrong.push("the fault was not retried (no more calls than the clean run)".into());
+        }
+        // Never twice: a POST that may have landed is checked before it is sent again.
+        let (reruns, dispatches) = fake.with(|s| (s.reruns.len(), s.dispatches.len()));
+        if reruns > 1 || dispatches > 1 {
+            wrong.push(format!("{reruns} re-runs and {dispatches} dispatches"));
+        }
+        match serde_json::from_str::<Value>(&ws.read(DAY)) {
+            Ok(m) => {
+                let mut entries = Vec::new();
+                entries_of(&m, RUN, &mut entries);
+                if entries.len() != 1 {
+                    wrong.push(format!("the run's entry is there {} times", entries.len()));
+                } else if entries[0].get("rerun_in_progress").is_some() {
+                    wrong.push("rerun_in_progress is left set".into());
+                }
+            }
+            Err(e) => wrong.push(format!("the manifest does not parse: {e}")),
+        }
+        if ws.path().join("docs/reports/.recover.lock").exists() {
+            wrong.push("the recover lock is left behind".into());
+        }
+        wrong.extend(check_workspace_trail(&ws));
+        wrong
+            .into_iter()
+            .map(|w| format!("[{} {} @{}] {w}", call, row.fault.label(), row.index))
+            .collect()
+    });
+    assert!(
+        problems.is_empty(),
+        "{} of {} rows went wrong (calls: {:#?}):\n{}",
+        problems.len(),
+        rows.len(),
+        calls.iter().map(ToString::to_string).collect::<Vec<_>>(),
+        problems.join("\n")
+    );
+}
+
+/// The run lookup and `rerun-failed-jobs`, each faulted: the GET is retried, the POST is
+/// re-sent only after checking it did not land; never two re-runs, the marker always cleared.
+#[test]
+fn recover_rerun_every_call_failing_in_turn_reruns_once_or_fails_with_its_code() {
+    recover_table(true);
+}
+
+/// The workflow dispatch (and what follows it), each faulted: never two dispatches.
+#[test]
+fn recover_dispatch_every_call_failing_in_turn_dispatches_once_or_fails_with_its_code() {
+    recover_table(false);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -13,11 +13,11 @@ use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 
 use crate::common::{Runner, Workspace};
 
-const RUN: u64 = 9228858953;
+pub(crate) const RUN: u64 = 9228858953;
 const TAG: &str = "v1.0.0";
 const TOKEN: &str = "ghs_fakeRecoverToken123";
 const PAT: &str = "github_pat_SENTINELDISPATCH";
-const DAY: &str = "docs/reports/2026-11-21/manifest.json";
+pub(crate) const DAY: &str = "docs/reports/2026-11-21/manifest.json";
 const WORKFLOW: &str = "/repos/octo/app/actions/workflows/slsa-provenance.yml";
 
 #[derive(Debug, Clone)]
@@ -31,7 +31,7 @@ struct FakeRun {
 }
 
 #[derive(Debug)]
-struct State {
+pub(crate) struct State {
     runs: Vec<FakeRun>,
     /// GitHub's answer to rerun-failed-jobs instead of doing it.
     rerun_refusal: Option<(u16, String)>,
@@ -40,8 +40,8 @@ struct State {
     /// Statuses for successive dispatches (the last repeats); 2xx creates a run.
     dispatch_script: VecDeque<u16>,
     return_run_details: bool,
-    reruns: Vec<u64>,
-    dispatches: Vec<(Value, String)>,
+    pub(crate) reruns: Vec<u64>,
+    pub(crate) dispatches: Vec<(Value, String)>,
     issues: Vec<(u64, String, Vec<String>)>,
     rerun_delay: Option<Duration>,
 }
@@ -187,14 +187,14 @@ impl Respond for Router {
     }
 }
 
-struct Fake {
-    server: MockServer,
+pub(crate) struct Fake {
+    pub(crate) server: MockServer,
     state: Arc<Mutex<State>>,
 }
 
 impl Fake {
     /// A fake with the failed run [`RUN`], created `days_ago`, at attempt `attempt`.
-    async fn with_failed_run(days_ago: i64, attempt: u32) -> Self {
+    pub(crate) async fn with_failed_run(days_ago: i64, attempt: u32) -> Self {
         let server = MockServer::start().await;
         let state = Arc::new(Mutex::new(State::default()));
         state.lock().expect("state").runs.push(FakeRun {
@@ -212,7 +212,7 @@ impl Fake {
         Self { server, state }
     }
 
-    fn with<T>(&self, f: impl FnOnce(&mut State) -> T) -> T {
+    pub(crate) fn with<T>(&self, f: impl FnOnce(&mut State) -> T) -> T {
         f(&mut self.state.lock().expect("state"))
     }
 
@@ -228,7 +228,7 @@ impl Fake {
     }
 }
 
-fn workspace(status: &str) -> Workspace {
+pub(crate) fn workspace(status: &str) -> Workspace {
     let ws = Workspace::new();
     ws.write(
         DAY,
@@ -248,7 +248,7 @@ fn entry(ws: &Workspace) -> Value {
     m["entries"][0].clone()
 }
 
-fn recover(ws: &Workspace, fake: &Fake) -> Runner {
+pub(crate) fn recover(ws: &Workspace, fake: &Fake) -> Runner {
     ws.runner()
         .input("mode", "recover")
         .input("github-token", TOKEN)
