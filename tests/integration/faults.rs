@@ -31,8 +31,9 @@ const TAG: &str = "v1.0.0";
 const TOKEN: &str = "ghs_fakeTokenForTests123";
 const OIDC_BEARER: &str = "runner-request-token-faults";
 const REPO_API: &str = "/api/v3/repos/octo/app";
-/// Per-request timeout of every client in a row: what a hanging call costs.
-const HTTP_TIMEOUT_MS: &str = "1500";
+/// Per-request timeout of every client in a row: what a hanging call costs. Long enough that a
+/// clean call never times out on a loaded machine (Sigstore calls are not retried).
+const HTTP_TIMEOUT_MS: &str = "3000";
 const WORKERS: usize = 4;
 
 /// The fault kinds of the table. 5xx alternates between 500 and 503 by call index.
