@@ -46,8 +46,8 @@ pub const IN_TOTO_STATEMENT_V1: &str = "https://in-toto.io/Statement/v1";
 /// The media type of the bundles we write.
 pub const BUNDLE_V03_MEDIA_TYPE: &str = "application/vnd.dev.sigstore.bundle.v0.3+json";
 
-/// Every network call to a Sigstore service gives up after this long.
-pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
+/// Connecting to a Sigstore service gives up after this long at most (each whole call after
+/// the `SLSA_PROVENANCE_HTTP_TIMEOUT_MS` timeout the caller passes).
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(15);
 
 /// The standard RFC 3161 endpoint path of Sigstore's timestamp authorities.
@@ -375,10 +375,10 @@ pub struct SignedBundle {
     pub log_index: Option<u64>,
 }
 
-fn http_client() -> Result<sigstore_sign::reqwest::Client, SignError> {
+fn http_client(timeout: Duration) -> Result<sigstore_sign::reqwest::Client, SignError> {
     sigstore_sign::reqwest::Client::builder()
-        .timeout(REQUEST_TIMEOUT)
-        .connect_timeout(CONNECT_TIMEOUT)
+        .timeout(timeout)
+        .connect_timeout(CONNECT_TIMEOUT.min(timeout))
         .user_agent(concat!(
             "slsa-provenance-action/",
             env!("CARGO_PKG_VERSION")
@@ -439,15 +439,17 @@ fn finish(bundle: Bundle, log_index: Option<u64>) -> Result<SignedBundle, SignEr
 
 /// Keyless: an ephemeral key, a Fulcio certificate for the OIDC identity, the DSSE signature
 /// over the exact statement bytes, then a Rekor `dsse` entry and/or an RFC 3161 timestamp.
+/// Each call gives up after `timeout` and is not retried (a Rekor entry is not sent twice).
 pub async fn sign_keyless(
     services: &KeylessServices,
     id_token: &Secret,
     statement: &[u8],
+    timeout: Duration,
 ) -> Result<SignedBundle, SignError> {
     check_statement(statement)?;
     let token =
         IdentityToken::from_jwt(id_token.expose()).map_err(|e| SignError::Token(e.to_string()))?;
-    let http = http_client()?;
+    let http = http_client(timeout)?;
 
     let key_pair = KeyPair::generate_ecdsa_p256().map_err(|e| SignError::Crypto(e.to_string()))?;
     let fulcio_err = |detail: String| SignError::Fulcio {

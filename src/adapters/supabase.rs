@@ -2,7 +2,7 @@
 //! function (seed 001 §5, seed 002 §1.5).
 //!
 //! `POST /rest/v1/<table>?on_conflict=tag,run_id` with `Prefer: resolution=merge-duplicates`:
-//! idempotent, so a 5xx or a lost answer is simply sent again (at most [`ATTEMPTS`] sends,
+//! idempotent, so a 5xx, a 429 or a lost answer is simply sent again (at most [`ATTEMPTS`] sends,
 //! backoff from `SLSA_PROVENANCE_RETRY_BASE_MS`). The key travels in `apikey` and
 //! `Authorization` headers marked sensitive, and only over https or to a loopback address
 //! (checked by `inputs::audit`). The caller turns a failure into a warning: the manifest in Git
@@ -85,7 +85,18 @@ impl Supabase {
                 req = req.header("Prefer", p);
             }
             match req.send().await {
-                Ok(resp) if resp.status().is_success() => return Ok(()),
+                Ok(resp) if resp.status().is_success() => {
+                    // PostgREST (and a function) answer JSON or nothing; anything else (a
+                    // gateway's or login page's HTML) is not their answer: nothing landed.
+                    let status = resp.status().as_u16();
+                    let text = resp.text().await.unwrap_or_default();
+                    if text.trim().is_empty() || serde_json::from_str::<Value>(&text).is_ok() {
+                        return Ok(());
+                    }
+                    let start: String = text.chars().take(120).collect();
+                    last = format!("HTTP {status} with an answer that is not JSON: {start}");
+                    break;
+                }
                 Ok(resp) => {
                     let status = resp.status().as_u16();
                     let text: String = resp
@@ -96,7 +107,8 @@ impl Supabase {
                         .take(300)
                         .collect();
                     last = format!("HTTP {status}: {text}");
-                    if status < 500 {
+                    // A rate limit (429) passes like a 5xx: the upsert is idempotent.
+                    if status < 500 && status != 429 {
                         break;
                     }
                 }

@@ -168,7 +168,8 @@ fn resolve_tag(
 async fn build_context(env: &RunEnv, actions: &Actions) -> Result<(BuildContext, Option<Secret>)> {
     if let Some(req) = &env.oidc {
         actions.mask(req.bearer.expose());
-        let token = oidc::request_token(req, "sigstore").await?;
+        let (policy, timeout) = crate::adapters::github::knobs(env)?;
+        let token = oidc::request_token(req, "sigstore", &policy, timeout).await?;
         actions.mask(token.expose());
         let claims = oidc::decode_claims(&token)?;
         let ctx = BuildContext::from_claims(&claims, &env.server_url())

@@ -569,6 +569,8 @@ fn oidc_token_failure_is_recorded_in_the_manifest() {
             format!("{}/token?api-version=2.0", token.url),
         )
         .env("ACTIONS_ID_TOKEN_REQUEST_TOKEN", OIDC_BEARER)
+        // The token GET is retried on 5xx: keep the backoff to milliseconds.
+        .env("SLSA_PROVENANCE_RETRY_BASE_MS", "1")
         .run();
     out.assert_failure("oidc_token_failed");
     assert!(!token.requests().is_empty());

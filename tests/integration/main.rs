@@ -7,6 +7,8 @@ mod common;
 mod conformance;
 mod entry_updates;
 mod fake_github;
+mod fault_proxy;
+mod faults;
 mod fuzz_regressions;
 mod injection;
 mod lifecycle;

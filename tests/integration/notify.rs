@@ -16,12 +16,12 @@ use crate::common::{Runner, Workspace};
 
 const RUN: u64 = 9228858953;
 const TAG: &str = "v1.0.0";
-const TOKEN: &str = "ghs_fakeNotifyToken123";
+pub(crate) const TOKEN: &str = "ghs_fakeNotifyToken123";
 const HOOK_SECRET: &str = "T000/B000/SENTINELHOOKSECRET";
 const DAY: &str = "docs/reports/2026-11-21/manifest.json";
 
 #[derive(Debug, Clone)]
-struct FakeIssue {
+pub(crate) struct FakeIssue {
     number: u64,
     title: String,
     body: String,
@@ -121,13 +121,13 @@ impl Respond for GhRouter {
     }
 }
 
-struct FakeGitHub {
-    server: MockServer,
+pub(crate) struct FakeGitHub {
+    pub(crate) server: MockServer,
     state: Arc<Mutex<GhState>>,
 }
 
 impl FakeGitHub {
-    async fn start() -> Self {
+    pub(crate) async fn start() -> Self {
         let server = MockServer::start().await;
         let state = Arc::new(Mutex::new(GhState::default()));
         Mock::given(any())
@@ -137,7 +137,7 @@ impl FakeGitHub {
         Self { server, state }
     }
 
-    fn issues(&self) -> Vec<FakeIssue> {
+    pub(crate) fn issues(&self) -> Vec<FakeIssue> {
         self.state.lock().expect("state").issues.clone()
     }
 }
@@ -156,7 +156,7 @@ impl Respond for Script {
     }
 }
 
-async fn slack(answers: Vec<ResponseTemplate>) -> MockServer {
+pub(crate) async fn slack(answers: Vec<ResponseTemplate>) -> MockServer {
     let server = MockServer::start().await;
     Mock::given(any())
         .respond_with(Script(Mutex::new(answers.into())))
@@ -165,7 +165,7 @@ async fn slack(answers: Vec<ResponseTemplate>) -> MockServer {
     server
 }
 
-fn text(status: u16, body: &str) -> ResponseTemplate {
+pub(crate) fn text(status: u16, body: &str) -> ResponseTemplate {
     ResponseTemplate::new(status).set_body_string(body)
 }
 

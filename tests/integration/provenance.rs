@@ -953,6 +953,8 @@ fn oidc_endpoint_that_does_not_answer_is_oidc_token_failed() {
             "http://127.0.0.1:9/token?x=1",
         )
         .env("ACTIONS_ID_TOKEN_REQUEST_TOKEN", "request-token-secret")
+        // The token GET is retried on network errors: keep the backoff to milliseconds.
+        .env("SLSA_PROVENANCE_RETRY_BASE_MS", "1")
         .run();
     out.assert_failure("oidc_token_failed");
     let stdout_without_masks: String = out

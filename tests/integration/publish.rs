@@ -33,8 +33,8 @@ struct FakeAsset {
 }
 
 #[derive(Debug, Default)]
-struct State {
-    uri: String,
+pub(crate) struct State {
+    pub(crate) uri: String,
     next_id: u64,
     attestations: Vec<(u64, Value)>,
     /// Delay the answer to a POST attestations after storing it (a "timeout" that took effect).
@@ -219,14 +219,14 @@ impl Respond for Router {
     }
 }
 
-struct FakeGitHub {
+pub(crate) struct FakeGitHub {
     server: MockServer,
     state: Arc<Mutex<State>>,
 }
 
 impl FakeGitHub {
     /// A fake with a published release for [`TAG`] whose notes are `body`.
-    async fn with_release(body: &str) -> Self {
+    pub(crate) async fn with_release(body: &str) -> Self {
         let fake = Self::empty().await;
         {
             let mut s = fake.state();
@@ -251,11 +251,11 @@ impl FakeGitHub {
         Self { server, state }
     }
 
-    fn state(&self) -> std::sync::MutexGuard<'_, State> {
+    pub(crate) fn state(&self) -> std::sync::MutexGuard<'_, State> {
         self.state.lock().expect("state")
     }
 
-    fn api_url(&self) -> String {
+    pub(crate) fn api_url(&self) -> String {
         format!("{}/api/v3", self.server.uri())
     }
 

@@ -17,7 +17,7 @@ pub(crate) const RUN: u64 = 9228858953;
 pub(crate) const TAG: &str = "v1.0.0";
 const TOKEN: &str = "ghs_fakeRecoverToken123";
 const PAT: &str = "github_pat_SENTINELDISPATCH";
-const DAY: &str = "docs/reports/2026-11-21/manifest.json";
+pub(crate) const DAY: &str = "docs/reports/2026-11-21/manifest.json";
 const WORKFLOW: &str = "/repos/octo/app/actions/workflows/slsa-provenance.yml";
 
 #[derive(Debug, Clone)]
@@ -189,14 +189,14 @@ impl Respond for Router {
     }
 }
 
-struct Fake {
-    server: MockServer,
+pub(crate) struct Fake {
+    pub(crate) server: MockServer,
     state: Arc<Mutex<State>>,
 }
 
 impl Fake {
     /// A fake with the failed run [`RUN`], created `days_ago`, at attempt `attempt`.
-    async fn with_failed_run(days_ago: i64, attempt: u32) -> Self {
+    pub(crate) async fn with_failed_run(days_ago: i64, attempt: u32) -> Self {
         let server = MockServer::start().await;
         let state = failed_run(days_ago, attempt);
         Mock::given(any())
@@ -206,7 +206,7 @@ impl Fake {
         Self { server, state }
     }
 
-    fn with<T>(&self, f: impl FnOnce(&mut State) -> T) -> T {
+    pub(crate) fn with<T>(&self, f: impl FnOnce(&mut State) -> T) -> T {
         f(&mut self.state.lock().expect("state"))
     }
 
@@ -236,7 +236,7 @@ pub(crate) fn failed_run(days_ago: i64, attempt: u32) -> Arc<Mutex<State>> {
     state
 }
 
-fn workspace(status: &str) -> Workspace {
+pub(crate) fn workspace(status: &str) -> Workspace {
     let ws = Workspace::new();
     ws.write(
         DAY,
@@ -256,7 +256,7 @@ fn entry(ws: &Workspace) -> Value {
     m["entries"][0].clone()
 }
 
-fn recover(ws: &Workspace, fake: &Fake) -> Runner {
+pub(crate) fn recover(ws: &Workspace, fake: &Fake) -> Runner {
     ws.runner()
         .input("mode", "recover")
         .input("github-token", TOKEN)

@@ -201,7 +201,23 @@ impl GitHub<'_> {
         );
         let a = self.fetch(&req).await?;
         if a.success() {
-            return Ok(Ok(()));
+            // The answer names the ref's new commit. One that does not (a proxy's HTML page, a
+            // cut body) proves nothing: the branch's own head decides whether it moved.
+            let moved_to = serde_json::from_str::<Value>(&a.body)
+                .ok()
+                .and_then(|v| v.pointer("/object/sha")?.as_str().map(String::from));
+            if moved_to.as_deref() == Some(commit) {
+                return Ok(Ok(()));
+            }
+            let head = self.branch_head(repository, branch).await?;
+            if head == commit {
+                return Ok(Ok(()));
+            }
+            return Err(ApiError::BadAnswer(format!(
+                "HTTP {} to the update of {branch} does not name commit {commit}, and the branch \
+                 is at {head}",
+                a.status
+            )));
         }
         match a.into_error() {
             ApiError::Status {

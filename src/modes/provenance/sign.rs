@@ -158,7 +158,9 @@ async fn sign_keyless(req: &SignRequest<'_>) -> Result<Signed> {
         }
     ));
 
-    let signed = sigstore::sign_keyless(&plan.services, token, req.statement)
+    // A hung Sigstore service costs one `SLSA_PROVENANCE_HTTP_TIMEOUT_MS`, as every call does.
+    let (_, timeout) = crate::adapters::github::knobs(req.env)?;
+    let signed = sigstore::sign_keyless(&plan.services, token, req.statement, timeout)
         .await
         .map_err(|e| Failure::new(FailureReason::SigningFailed, e.to_string()))?;
     let identity = req.context.builder_id();
