@@ -128,6 +128,8 @@ pub const REPORT_OUTPUTS: &[&str] = &[
     "failures",
     "badge-path",
     "dashboard-path",
+    AUDIT_COMMIT_OUTPUTS[0],
+    AUDIT_COMMIT_OUTPUTS[1],
 ];
 
 /// The outputs `mode` declares (besides [`EVERY_MODE_OUTPUTS`]).

@@ -39,6 +39,9 @@ pub(crate) struct Git {
     pub(crate) pulls: Vec<Value>,
     /// Files another writer commits on `main` just before the next ref update is handled.
     pub(crate) race: Option<BTreeMap<String, Vec<u8>>>,
+    /// `main` becomes protected after this many more ref updates are taken (protection
+    /// switched on while a run is between two of its commits).
+    pub(crate) protect_after: Option<usize>,
 }
 
 fn hash(kind: &str, bytes: &[u8]) -> String {
@@ -355,6 +358,13 @@ impl Respond for Router {
                     return answer(422, json!({"message": "Update is not a fast forward"}));
                 }
                 g.refs.insert(branch, new.clone());
+                if let Some(n) = g.protect_after.as_mut() {
+                    *n = n.saturating_sub(1);
+                    if *n == 0 {
+                        g.protect_after = None;
+                        g.protected.insert("main".into());
+                    }
+                }
                 answer(200, json!({"object": {"sha": new}}))
             }
             ("POST", ["git", "refs"]) => {

@@ -25,6 +25,8 @@ const MODULES: &[&str] = &[
     "notify::",
     "recover::",
     "report::",
+    "report_commit::",
+    "recover_race::",
     "outputs_coverage::path_",
 ];
 
@@ -119,16 +121,18 @@ async fn path_validate_on_a_protected_audit_branch_updates_the_entry_by_pull_req
 }
 
 #[tokio::test]
-async fn path_recover_on_a_protected_audit_branch_marks_the_entry_by_pull_request() {
-    // The failed run is recorded on main; main is then protected. recover marks the entry
-    // (a pull request), then GitHub (here only the Git Database API) refuses the re-run.
+async fn path_recover_whose_branch_is_protected_after_its_claim_releases_it_by_pull_request() {
+    // The failed run is recorded on main. recover claims it on main (a claim is never a pull
+    // request), main is then protected, GitHub (here only the Git Database API) refuses the
+    // re-run, and the release of the claim goes to a pull request.
     let fake = FakeGit::start().await;
     let ws = workspace();
     run_against(&ws, &fake, "v2.0.0", 601)
         .input("subject-path", "nothing/*")
         .run()
         .assert_failure("subject_pattern_unmatched");
-    fake.git().protected.insert("main".into());
+    let before = fake.git().refs["main"].clone();
+    fake.git().protect_after = Some(1);
     let out = on_commit_store(ws.runner().input("mode", "recover"), &fake)
         .input("run-id", "601")
         .run();
@@ -138,6 +142,8 @@ async fn path_recover_on_a_protected_audit_branch_marks_the_entry_by_pull_reques
         .to_string();
     out.assert_failure(&code);
     let g = fake.git();
+    assert_ne!(g.refs["main"], before, "the claim is committed on main: {out:#?}");
+    assert_eq!(g.pulls.len(), 1, "the release only: {out:#?}");
     let heads: Vec<&str> = g
         .pulls
         .iter()
