@@ -142,7 +142,10 @@ async fn path_recover_whose_branch_is_protected_after_its_claim_releases_it_by_p
         .to_string();
     out.assert_failure(&code);
     let g = fake.git();
-    assert_ne!(g.refs["main"], before, "the claim is committed on main: {out:#?}");
+    assert_ne!(
+        g.refs["main"], before,
+        "the claim is committed on main: {out:#?}"
+    );
     assert_eq!(g.pulls.len(), 1, "the release only: {out:#?}");
     let heads: Vec<&str> = g
         .pulls
