@@ -33,8 +33,9 @@ impl AuditStore {
     }
 }
 
-/// provenance's Supabase sink: every recorded entry is upserted into `table`.
-#[derive(Debug)]
+/// The Supabase sink: every recorded (provenance) or updated (validate, notify, recover) entry
+/// is upserted into `table`.
+#[derive(Debug, Clone)]
 pub struct SupabaseInputs {
     pub url: url::Url,
     pub key: Secret,

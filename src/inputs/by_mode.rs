@@ -105,7 +105,7 @@ mod tests {
                 name: "EntryStoreInputs",
                 reads: EntryStoreInputs::READS,
                 parse: |r| shown(EntryStoreInputs::from_raw(r)),
-                baselines: &[&[]],
+                baselines: &[&[], SUPABASE],
             },
             Parser {
                 name: "PolicyInput",
@@ -132,13 +132,20 @@ mod tests {
                 name: "NotifyInputs",
                 reads: NotifyInputs::READS,
                 parse: |r| shown(NotifyInputs::from_raw(r)),
-                baselines: &[&[]],
+                baselines: &[&[], SUPABASE],
             },
             Parser {
                 name: "RecoverInputs",
                 reads: RecoverInputs::READS,
                 parse: |r| shown(RecoverInputs::from_raw(r)),
-                baselines: &[&[("tag", "v1.0.0")]],
+                baselines: &[
+                    &[("tag", "v1.0.0")],
+                    &[
+                        ("tag", "v1.0.0"),
+                        ("supabase-url", "http://127.0.0.1:54321"),
+                        ("supabase-key", "k"),
+                    ],
+                ],
             },
             Parser {
                 name: "ReportInputs",
@@ -269,21 +276,19 @@ mod tests {
     #[test]
     fn notify_and_recover_ignore_the_run_records_own_inputs() {
         // Regression: the entry store of notify/recover parsed every audit input, so a
-        // malformed `queued-manifest` or `supabase-table` (inputs they never use) failed them.
+        // malformed `queued-manifest` (an input they never use) failed them. (They do read the
+        // Supabase table inputs: an updated entry's row follows it.)
         for m in [Mode::Notify, Mode::Recover] {
-            for input in [
-                "queued-manifest",
-                "rollback-of",
-                "supabase-table",
-                "supabase-url",
-            ] {
+            for input in ["queued-manifest", "rollback-of"] {
                 assert!(!reads(m).contains(&input), "{m:?} reads {input}");
+            }
+            for input in ["supabase-url", "supabase-key", "supabase-table"] {
+                assert!(reads(m).contains(&input), "{m:?} does not read {input}");
             }
         }
         let mut values: BTreeMap<&str, &str> = BTreeMap::new();
         values.insert("tag", "v1");
         values.insert("queued-manifest", "../outside.json");
-        values.insert("supabase-url", "http://db.example.com");
         assert!(NotifyInputs::from_raw(&raw(&values)).is_ok());
         assert!(RecoverInputs::from_raw(&raw(&values)).is_ok());
     }

@@ -103,6 +103,9 @@ impl NotifyInputs {
         "reports-dir",
         "audit-store",
         "audit-branch",
+        "supabase-url",
+        "supabase-key",
+        "supabase-table",
     ];
 
     pub fn from_raw(raw: &RawInputs) -> Result<Self> {

@@ -83,6 +83,9 @@ impl RecoverInputs {
         "runbook-url",
         "audit-store",
         "audit-branch",
+        "supabase-url",
+        "supabase-key",
+        "supabase-table",
     ];
 
     pub fn from_raw(raw: &RawInputs) -> Result<Self> {

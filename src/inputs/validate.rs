@@ -167,6 +167,7 @@ impl ValidateInputs {
         "supabase-url",
         "supabase-key",
         "supabase-validate-function",
+        "supabase-table",
     ];
 
     pub fn from_raw(raw: &RawInputs) -> Result<Self> {

@@ -18,6 +18,7 @@ use crate::adapters::supabase::Supabase;
 use crate::domain::audit_record::{enqueue, AuditRecord};
 use crate::domain::manifest::{Manifest, ManifestEntry};
 use crate::domain::sink_row;
+use crate::inputs::audit::SupabaseInputs;
 use crate::inputs::{AuditInputs, AuditStore};
 use crate::secret::Secret;
 
@@ -76,7 +77,8 @@ fn drain(req: &StoreRequest<'_>, actions: &Actions) -> Vec<AuditRecord> {
     }
 }
 
-fn number_env(env: &RunEnv, name: &str, default: u32) -> u32 {
+/// A positive number from a `SLSA_PROVENANCE_*` knob, else `default`.
+pub(crate) fn number_env(env: &RunEnv, name: &str, default: u32) -> u32 {
     env.get(name)
         .and_then(|v| v.parse().ok())
         .filter(|n| *n > 0)
@@ -205,13 +207,34 @@ async fn sink(req: &StoreRequest<'_>, records: &[AuditRecord], actions: &mut Act
     let Some(s) = &req.inputs.supabase else {
         return;
     };
+    let rows: Vec<(String, serde_json::Value)> = records
+        .iter()
+        .map(|r| {
+            (
+                format!("{} run {}", r.entry.tag, r.entry.run_id),
+                sink_row::row(&sealed_entry(&req.env.workspace, r), req.repository),
+            )
+        })
+        .collect();
+    let ok = sink_rows(req.env, s, &rows, actions).await;
+    let _ = actions.set_output("sink-failed", if ok { "false" } else { "true" });
+}
+
+/// Upsert `rows` (a label for messages, the row) into the Supabase table. Never fails the
+/// run: the manifest in Git is the record; a failure warns. Whether every row was stored.
+pub(crate) async fn sink_rows(
+    env: &RunEnv,
+    s: &SupabaseInputs,
+    rows: &[(String, serde_json::Value)],
+    actions: &mut Actions,
+) -> bool {
     let timeout = Duration::from_millis(u64::from(number_env(
-        req.env,
+        env,
         crate::adapters::github::ENV_HTTP_TIMEOUT_MS,
         30_000,
     )));
     let base = Duration::from_millis(u64::from(number_env(
-        req.env,
+        env,
         crate::adapters::github::ENV_RETRY_BASE_MS,
         1000,
     )));
@@ -219,29 +242,27 @@ async fn sink(req: &StoreRequest<'_>, records: &[AuditRecord], actions: &mut Act
         Ok(c) => c,
         Err(e) => {
             actions.warning(&format!("Supabase sink: {e}"));
-            let _ = actions.set_output("sink-failed", "true");
-            return;
+            return false;
         }
     };
     let mut failed = Vec::new();
-    for r in records {
-        let row = sink_row::row(&sealed_entry(&req.env.workspace, r), req.repository);
-        if let Err(e) = client.upsert(&s.table, &row).await {
-            failed.push(format!("{} run {}: {e}", r.entry.tag, r.entry.run_id));
+    for (label, row) in rows {
+        if let Err(e) = client.upsert(&s.table, row).await {
+            failed.push(format!("{label}: {e}"));
         }
     }
     if failed.is_empty() {
         actions.info(&format!(
             "Supabase sink: {} row(s) upserted into {}",
-            records.len(),
+            rows.len(),
             s.table
         ));
-        let _ = actions.set_output("sink-failed", "false");
+        true
     } else {
         actions.warning(&format!(
             "Supabase sink failed (the manifest in Git is the record): {}",
             failed.join("; ")
         ));
-        let _ = actions.set_output("sink-failed", "true");
+        false
     }
 }

@@ -31,12 +31,13 @@ use crate::adapters::store::commit::{
     CommitStore, Decide, EntryChange, EntryStored, Stored, DEFAULT_CAS_ATTEMPTS, ENV_CAS_ATTEMPTS,
 };
 use crate::adapters::store::workspace;
-use crate::domain::audit_chain;
+use crate::domain::{audit_chain, sink_row};
 use crate::domain::entry_update::{self, Target, UpdateError};
 use crate::domain::manifest::ManifestEntry;
 use crate::error::{Failure, FailureReason, Result};
 use crate::inputs::entry_store::EntryStoreInputs;
 use crate::inputs::AuditStore;
+use crate::modes::audit_trail::{self, number_env};
 use crate::secret::Secret;
 
 /// One update request: which run, by which mode, in which store.
@@ -121,8 +122,29 @@ pub enum Conditional {
 /// "Update if": `decide` sees the entry and the whole trail as the store read them and either
 /// changes the entry or declines. With `audit-store: commit` the branch decides first (its
 /// compare-and-swap re-applies `decide` to what it re-reads); the workspace copy follows only
-/// when the branch took the update.
+/// when the branch took the update. An applied update is then synced to the Supabase table
+/// when one is configured (the row follows the entry; a failure only warns).
 pub async fn update_entry_if(
+    req: &EntryRequest<'_>,
+    decide: &Decide<'_>,
+    mode: BranchWrite,
+    actions: &mut Actions,
+) -> Result<Conditional> {
+    let done = store_update(req, decide, mode, actions).await?;
+    if let (Conditional::Applied(Some(entry)), Some(s)) = (&done, &req.inputs.supabase) {
+        let repository = req.env.get("GITHUB_REPOSITORY").unwrap_or_default();
+        let rows = [(
+            format!("{} run {}", entry.tag, entry.run_id),
+            sink_row::row(entry, repository),
+        )];
+        // A warning only (`sink-failed` is the run record's output, provenance's).
+        audit_trail::sink_rows(req.env, s, &rows, actions).await;
+    }
+    Ok(done)
+}
+
+/// The update in the store `audit-store` names (see [`update_entry_if`]).
+async fn store_update(
     req: &EntryRequest<'_>,
     decide: &Decide<'_>,
     mode: BranchWrite,
@@ -211,13 +233,6 @@ fn update_workspace(
         Err(UpdateError::Declined(why)) => Ok(Conditional::Declined(why)),
         Err(UpdateError::Invalid(e)) => Err(Failure::new(FailureReason::WriteFailed, e)),
     }
-}
-
-fn number_env(env: &RunEnv, name: &str, default: u32) -> u32 {
-    env.get(name)
-        .and_then(|v| v.parse().ok())
-        .filter(|n| *n > 0)
-        .unwrap_or(default)
 }
 
 /// The audit branch, by the run record's compare-and-swap.

@@ -653,3 +653,49 @@ async fn upsert_is_retried_on_5xx_but_not_on_4xx() {
     );
     assert_eq!(count("/rest/v1/refused"), 1);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn entry_updates_of_validate_follow_the_entry_into_the_table() {
+    // Regression (issue 11's lifecycle): validate recorded a failed validation in the manifest
+    // entry but never in `slsa_runs`, so a report from Supabase still showed the run as proven.
+    let stack = Stack::start().await;
+    let key = jwt("slsa_manifest_service", JWT_SECRET);
+    let (ws, bundle, _) = crate::validate::signed_release();
+    let validate = |ws: &Workspace| {
+        crate::validate::validate_own(ws, &bundle)
+            .env("SLSA_PROVENANCE_RETRY_BASE_MS", "5")
+            .input("audit-store", "workspace")
+            .input("supabase-url", stack.url())
+            .input("supabase-key", &key)
+            .run()
+    };
+    validate(&ws).assert_success();
+    assert_eq!(
+        stack.sql("select count(*), max(validation_status), max(status) from slsa_runs"),
+        "1|passed|success"
+    );
+    ws.write("dist/app-1.0.0.zip", b"a tampered archive");
+    let out = validate(&ws);
+    out.assert_failure("subject_mismatch");
+    assert!(!out.stdout.contains("Supabase sink failed"), "{}", out.stdout);
+    // Still one row (upserted on tag + run_id), now saying what the manifest says.
+    assert_eq!(
+        stack.sql("select count(*), max(validation_status), max(failure_reason) from slsa_runs"),
+        "1|failed|subject_mismatch"
+    );
+    let day = std::fs::read_dir(ws.path().join("docs/reports"))
+        .expect("reports")
+        .filter_map(Result::ok)
+        .find(|d| d.path().join("manifest.json").is_file())
+        .expect("a day");
+    let m: Value = serde_json::from_str(
+        &std::fs::read_to_string(day.path().join("manifest.json")).expect("manifest"),
+    )
+    .expect("json");
+    let e = &m["entries"][0];
+    assert_eq!(e["validation_status"], "failed");
+    assert_eq!(
+        stack.sql("select manifest_hash from slsa_runs"),
+        e["entry_hash"].as_str().expect("hash")
+    );
+}

@@ -7,6 +7,7 @@
 //! the workspace files stand. `workspace` and `none` commit nothing (the report writes no audit
 //! trail file, so for it both mean "the workspace files only").
 
+use crate::modes::audit_trail::number_env;
 use std::path::{Component, Path};
 
 use crate::adapters::actions::Actions;
@@ -52,13 +53,6 @@ fn branch_path(rel: &Path) -> Option<String> {
         .collect();
     let joined = parts.join("/");
     safe_relative(&joined).then_some(joined)
-}
-
-fn number_env(env: &RunEnv, name: &str, default: u32) -> u32 {
-    env.get(name)
-        .and_then(|v| v.parse().ok())
-        .filter(|n| *n > 0)
-        .unwrap_or(default)
 }
 
 /// Commit the files (already in the workspace) to the audit branch; outputs `audit-commit` and,
