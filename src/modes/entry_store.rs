@@ -31,9 +31,9 @@ use crate::adapters::store::commit::{
     CommitStore, Decide, EntryChange, EntryStored, Stored, DEFAULT_CAS_ATTEMPTS, ENV_CAS_ATTEMPTS,
 };
 use crate::adapters::store::workspace;
-use crate::domain::{audit_chain, sink_row};
 use crate::domain::entry_update::{self, Target, UpdateError};
 use crate::domain::manifest::ManifestEntry;
+use crate::domain::{audit_chain, sink_row};
 use crate::error::{Failure, FailureReason, Result};
 use crate::inputs::entry_store::EntryStoreInputs;
 use crate::inputs::AuditStore;

@@ -677,7 +677,11 @@ async fn entry_updates_of_validate_follow_the_entry_into_the_table() {
     ws.write("dist/app-1.0.0.zip", b"a tampered archive");
     let out = validate(&ws);
     out.assert_failure("subject_mismatch");
-    assert!(!out.stdout.contains("Supabase sink failed"), "{}", out.stdout);
+    assert!(
+        !out.stdout.contains("Supabase sink failed"),
+        "{}",
+        out.stdout
+    );
     // Still one row (upserted on tag + run_id), now saying what the manifest says.
     assert_eq!(
         stack.sql("select count(*), max(validation_status), max(failure_reason) from slsa_runs"),
