@@ -17,6 +17,7 @@ mod secrets;
 mod signing;
 mod supabase;
 mod validate;
+mod validate_many;
 mod validate_network;
 mod validate_sources;
 mod workflows;
