@@ -79,10 +79,7 @@ pub async fn run(
 
     // 4. Decide.
     let checks = verify::build_checks(&policy);
-    let verdicts: Vec<_> = artifacts
-        .iter()
-        .map(|a| verify::judge_artifact(&checks, &judged, a))
-        .collect();
+    let verdicts = verify::judge_artifacts(&checks, &judged, &artifacts);
     let problems: Vec<FailureReason> = records
         .iter()
         .filter_map(|r| r.problem)
@@ -315,13 +312,66 @@ fn origin_of(doc: &ProvenanceDocument, d: &Document) -> String {
     }
 }
 
+/// A document's statement and signature evidence; `Err` means malformed (not forged).
+type Proof = std::result::Result<(StatementFacts, SignatureEvidence), String>;
+
+/// Where a document stands on its way to a record: a file that held no document, a document
+/// proven offline, or an old-format envelope still to be looked up in Rekor.
+enum Step<'i> {
+    Unparsable {
+        origin: String,
+        detail: String,
+    },
+    Proven {
+        origin: String,
+        kind: &'static str,
+        proof: Box<Proof>,
+    },
+    LookUp {
+        origin: String,
+        document: Document,
+        rekor: &'i url::Url,
+    },
+}
+
 /// Parse and prove every document. Unusable ones become records with a problem code.
-async fn prove_documents(
+///
+/// Order matters only for the output: records and judged documents come out in file order
+/// (the first document that passes covers an artifact). Proving is independent per document,
+/// so everything that needs no network is proven in parallel across cores.
+async fn prove_documents<'i>(
     documents: &[ProvenanceDocument],
-    inputs: &ValidateInputs,
+    inputs: &'i ValidateInputs,
     key: Option<&DerPublicKey>,
     anchors: &[TrustAnchor],
 ) -> (Vec<JudgedDocument>, Vec<DocumentRecord>) {
+    use rayon::prelude::*;
+
+    // 1. Parse every file into its documents.
+    let parsed: Vec<std::result::Result<(String, Document), Step<'i>>> = documents
+        .iter()
+        .flat_map(|doc| match provenance_doc::parse_document(&doc.bytes) {
+            Ok(ds) => ds
+                .into_iter()
+                .map(|d| Ok((origin_of(doc, &d), d)))
+                .collect(),
+            Err(e) => vec![Err(Step::Unparsable {
+                origin: doc.origin.clone(),
+                detail: e.to_string(),
+            })],
+        })
+        .collect();
+
+    // 2. Prove offline, in parallel (file order kept): all but the envelopes for Rekor.
+    let steps: Vec<Step<'i>> = parsed
+        .into_par_iter()
+        .map(|p| match p {
+            Ok((origin, document)) => prove_offline(origin, document, inputs, key, anchors),
+            Err(step) => step,
+        })
+        .collect();
+
+    // 3. The Rekor lookups, one after another, and every document's record in file order.
     let mut judged = Vec::new();
     let mut records = Vec::new();
     let malformed = |origin: String, kind: Option<&'static str>, detail: String| DocumentRecord {
@@ -330,93 +380,135 @@ async fn prove_documents(
         problem: Some(FailureReason::MalformedProvenance.code()),
         detail: Some(detail),
     };
-    for doc in documents {
-        let parsed = match provenance_doc::parse_document(&doc.bytes) {
-            Ok(p) => p,
-            Err(e) => {
-                records.push(malformed(doc.origin.clone(), None, e.to_string()));
+    for step in steps {
+        let (origin, kind, proof) = match step {
+            Step::Unparsable { origin, detail } => {
+                records.push(malformed(origin, None, detail));
                 continue;
             }
-        };
-        for d in parsed {
-            let origin = origin_of(doc, &d);
-            let kind = Some(d.kind.as_str());
-            match prove_one(&d, inputs, key, anchors).await {
-                Ok((statement, signature)) => {
-                    records.push(DocumentRecord {
-                        origin: origin.clone(),
-                        kind,
-                        problem: None,
-                        detail: None,
-                    });
-                    judged.push(JudgedDocument {
-                        origin,
-                        statement,
-                        signature,
-                    });
-                }
-                Err(detail) => records.push(malformed(origin, kind, detail)),
+            Step::Proven {
+                origin,
+                kind,
+                proof,
+            } => (origin, kind, *proof),
+            Step::LookUp {
+                origin,
+                document,
+                rekor,
+            } => {
+                let proof = prove_online(&document, rekor, anchors).await;
+                (origin, document.kind.as_str(), proof)
             }
+        };
+        match proof {
+            Ok((statement, signature)) => {
+                records.push(DocumentRecord {
+                    origin: origin.clone(),
+                    kind: Some(kind),
+                    problem: None,
+                    detail: None,
+                });
+                judged.push(JudgedDocument {
+                    origin,
+                    statement,
+                    signature,
+                });
+            }
+            Err(detail) => records.push(malformed(origin, Some(kind), detail)),
         }
     }
     (judged, records)
 }
 
-/// One document's statement and signature evidence; `Err` means malformed (not forged).
-async fn prove_one(
-    d: &Document,
-    inputs: &ValidateInputs,
+fn read_statement(bytes: &[u8]) -> std::result::Result<StatementFacts, String> {
+    provenance_doc::read_statement(bytes).map_err(|e| e.to_string())
+}
+
+/// One document proven without the network, or, for an old-format envelope when `rekor-url`
+/// is set, the lookup still to do.
+fn prove_offline<'i>(
+    origin: String,
+    document: Document,
+    inputs: &'i ValidateInputs,
     key: Option<&DerPublicKey>,
     anchors: &[TrustAnchor],
-) -> std::result::Result<(StatementFacts, SignatureEvidence), String> {
-    let read = |bytes: &[u8]| provenance_doc::read_statement(bytes).map_err(|e| e.to_string());
-    match d.kind {
-        DocumentKind::Statement => Ok((read(d.json.as_bytes())?, SignatureEvidence::Unsigned)),
-        DocumentKind::Bundle => match prove::verify_provenance_bundle(
-            &d.json,
-            key,
-            anchors,
-            prove::LogRequirement::TrustRootDecides,
-        ) {
-            Ok(proven) => Ok((
-                read(&proven.statement)?,
-                SignatureEvidence::Verified(proven.signer),
-            )),
-            Err(ProvenanceError::Malformed(e)) => Err(e),
-            Err(e) => {
-                // The claims of an unproven statement are shown for diagnosis only.
-                let statement = prove::unverified_bundle_payload(&d.json)
-                    .and_then(|p| provenance_doc::read_statement(&p).ok())
-                    .unwrap_or_default();
-                Ok((statement, failed_evidence(e)))
+) -> Step<'i> {
+    let proof = match document.kind {
+        DocumentKind::Statement => {
+            read_statement(document.json.as_bytes()).map(|st| (st, SignatureEvidence::Unsigned))
+        }
+        DocumentKind::Bundle => prove_bundle(&document.json, key, anchors),
+        DocumentKind::DsseEnvelope => match &inputs.rekor {
+            RekorLookup::Online(rekor) => {
+                return Step::LookUp {
+                    origin,
+                    document,
+                    rekor,
+                }
             }
+            RekorLookup::Offline => provenance_doc::parse_envelope(&document.json)
+                .map_err(|e| e.to_string())
+                .and_then(|env| {
+                    let evidence = prove::check_legacy_envelope_offline(&env)
+                        .map(SignatureEvidence::Verified)
+                        .unwrap_or_else(failed_evidence);
+                    envelope_proof(&env, evidence)
+                }),
         },
-        DocumentKind::DsseEnvelope => {
-            let env = provenance_doc::parse_envelope(&d.json).map_err(|e| e.to_string())?;
-            let evidence = match &inputs.rekor {
-                RekorLookup::Offline => prove::check_legacy_envelope_offline(&env)
-                    .map(SignatureEvidence::Verified)
-                    .unwrap_or_else(failed_evidence),
-                RekorLookup::Online(url) => {
-                    rekor_lookup::verify_envelope_online(url, &env, anchors)
-                        .await
-                        .map(|p| SignatureEvidence::Verified(p.signer))
-                        .unwrap_or_else(failed_evidence)
-                }
-            };
-            // A forged payload that is not even a statement is reported as forged, not malformed.
-            let statement = match (read(&env.payload), &evidence) {
-                (Ok(st), _) => st,
-                (Err(_), SignatureEvidence::Failed { reason, .. })
-                    if *reason == FailureReason::SignatureInvalid =>
-                {
-                    StatementFacts::default()
-                }
-                (Err(e), _) => return Err(e),
-            };
-            Ok((statement, evidence))
+    };
+    Step::Proven {
+        origin,
+        kind: document.kind.as_str(),
+        proof: Box::new(proof),
+    }
+}
+
+/// An old-format envelope proven by its Rekor entry.
+async fn prove_online(d: &Document, rekor: &url::Url, anchors: &[TrustAnchor]) -> Proof {
+    let env = provenance_doc::parse_envelope(&d.json).map_err(|e| e.to_string())?;
+    let evidence = rekor_lookup::verify_envelope_online(rekor, &env, anchors)
+        .await
+        .map(|p| SignatureEvidence::Verified(p.signer))
+        .unwrap_or_else(failed_evidence);
+    envelope_proof(&env, evidence)
+}
+
+/// A Sigstore bundle: its signature proven, then its statement read.
+fn prove_bundle(json: &str, key: Option<&DerPublicKey>, anchors: &[TrustAnchor]) -> Proof {
+    match prove::verify_provenance_bundle(
+        json,
+        key,
+        anchors,
+        prove::LogRequirement::TrustRootDecides,
+    ) {
+        Ok(proven) => Ok((
+            read_statement(&proven.statement)?,
+            SignatureEvidence::Verified(proven.signer),
+        )),
+        Err(ProvenanceError::Malformed(e)) => Err(e),
+        Err(e) => {
+            // The claims of an unproven statement are shown for diagnosis only.
+            let statement = prove::unverified_bundle_payload(json)
+                .and_then(|p| provenance_doc::read_statement(&p).ok())
+                .unwrap_or_default();
+            Ok((statement, failed_evidence(e)))
         }
     }
+}
+
+/// An old-format envelope's statement beside the evidence its signature gave.
+fn envelope_proof(env: &provenance_doc::LegacyEnvelope, evidence: SignatureEvidence) -> Proof {
+    // A forged payload that is not even a statement is reported as forged, not malformed.
+    let statement = match (read_statement(&env.payload), &evidence) {
+        (Ok(st), _) => st,
+        (Err(_), SignatureEvidence::Failed { reason, .. })
+            if *reason == FailureReason::SignatureInvalid =>
+        {
+            StatementFacts::default()
+        }
+        (Err(e), _) => return Err(e),
+    };
+    Ok((statement, evidence))
 }
 
 fn failed_evidence(e: ProvenanceError) -> SignatureEvidence {
@@ -440,12 +532,16 @@ fn overrides_used(
     judged: &[JudgedDocument],
     verdicts: &[verify::ArtifactVerdict],
 ) -> Vec<&'static str> {
+    // The documents that cover a verified artifact, looked up by origin (not one scan each).
+    let covering: std::collections::HashSet<&str> = verdicts
+        .iter()
+        .filter(|v| v.verified)
+        .filter_map(|v| v.provenance.as_deref())
+        .collect();
     let used = |pred: &dyn Fn(&JudgedDocument) -> bool| {
-        verdicts.iter().filter(|v| v.verified).any(|v| {
-            judged
-                .iter()
-                .any(|j| Some(&j.origin) == v.provenance.as_ref() && pred(j))
-        })
+        judged
+            .iter()
+            .any(|j| covering.contains(j.origin.as_str()) && pred(j))
     };
     let mut out = Vec::new();
     if inputs.allow_predicate_v02

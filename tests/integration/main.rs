@@ -27,6 +27,7 @@ mod secrets_all_modes;
 mod signing;
 mod supabase;
 mod validate;
+mod validate_many;
 mod validate_network;
 mod validate_sources;
 mod workflows;

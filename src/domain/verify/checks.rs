@@ -801,4 +801,90 @@ mod tests {
         );
         assert_eq!(v.failure_reason, Some("provenance_not_found"));
     }
+
+    #[test]
+    fn judge_artifacts_gives_each_artifact_the_verdict_judge_artifact_gives() {
+        // The subject index must change nothing: the first passing document in file order
+        // covers an artifact, and an uncovered one shows the document that got furthest.
+        let sha = |c: char| c.to_string().repeat(64);
+        let listing = |shas: &[String], tag: &str| StatementFacts {
+            subjects: shas
+                .iter()
+                .map(|s| StatementSubject {
+                    name: "x".into(),
+                    sha256: Some(s.clone()),
+                })
+                .collect(),
+            tags: vec![tag.into()],
+            ..statement()
+        };
+        let named =
+            |origin: &str, signature: SignatureEvidence, st: StatementFacts| JudgedDocument {
+                origin: origin.into(),
+                statement: st,
+                signature,
+            };
+        let good = || SignatureEvidence::Verified(signer());
+        let forged = SignatureEvidence::Failed {
+            reason: FailureReason::SignatureInvalid,
+            detail: "forged".into(),
+            claimed: None,
+        };
+        let (a, b, c, d) = (sha('a'), sha('b'), sha('c'), sha('d'));
+        let docs = vec![
+            named(
+                "wrong-tag",
+                good(),
+                listing(std::slice::from_ref(&a), "v2.0.0"),
+            ),
+            named("forged", forged, listing(&[a.clone(), c.clone()], "v1.2.0")),
+            named(
+                "covers-a-b",
+                good(),
+                listing(&[a.clone(), b.clone(), b.clone()], "v1.2.0"),
+            ),
+            named(
+                "also-a",
+                good(),
+                listing(std::slice::from_ref(&a), "v1.2.0"),
+            ),
+            named(
+                "c-wrong-tag",
+                good(),
+                listing(std::slice::from_ref(&c), "v9"),
+            ),
+        ];
+        let artifacts: Vec<Artifact> = [&a, &b, &c, &d, &SHA.to_string()]
+            .iter()
+            .map(|s| Artifact {
+                name: s[..1].into(),
+                sha256: (*s).clone(),
+            })
+            .collect();
+        let checks = build_checks(&policy());
+        let all = crate::domain::verify::judge_artifacts(&checks, &docs, &artifacts);
+        let one_by_one: Vec<_> = artifacts
+            .iter()
+            .map(|x| judge_artifact(&checks, &docs, x))
+            .collect();
+        assert_eq!(all, one_by_one);
+        let got: Vec<(Option<&str>, Option<&str>)> = all
+            .iter()
+            .map(|v| (v.provenance.as_deref(), v.failure_reason))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                (Some("covers-a-b"), None),
+                (Some("covers-a-b"), None),
+                (Some("c-wrong-tag"), Some("tag_mismatch")),
+                (Some("wrong-tag"), Some("subject_mismatch")),
+                (Some("wrong-tag"), Some("subject_mismatch")),
+            ]
+        );
+        assert_eq!(
+            crate::domain::verify::judge_artifacts(&checks, &[], &artifacts[..1])[0].failure_reason,
+            Some("provenance_not_found")
+        );
+    }
 }

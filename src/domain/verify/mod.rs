@@ -240,6 +240,63 @@ pub fn judge_artifact(
     docs: &[JudgedDocument],
     artifact: &Artifact,
 ) -> ArtifactVerdict {
+    verdict(artifact, furthest(checks, docs.iter(), artifact))
+}
+
+/// Judge every artifact, with the same verdicts as [`judge_artifact`] for each, in linear
+/// rather than quadratic time: a document can only pass every check for an artifact whose
+/// SHA-256 it lists (the subject check), so each artifact first tries, in document order, the
+/// documents that list its digest; only an artifact none of them covers is judged against
+/// every document, to show the one that got furthest.
+pub fn judge_artifacts(
+    checks: &[(CheckId, Box<dyn Rule>)],
+    docs: &[JudgedDocument],
+    artifacts: &[Artifact],
+) -> Vec<ArtifactVerdict> {
+    let index = subject_index(docs);
+    artifacts
+        .iter()
+        .map(|artifact| {
+            let listing = index
+                .get(artifact.sha256.as_str())
+                .map(|ids| ids.iter().map(|&i| &docs[i]));
+            let covered = listing
+                .and_then(|candidates| furthest(checks, candidates, artifact))
+                .filter(|(passed, _, _)| *passed == checks.len());
+            verdict(
+                artifact,
+                covered.or_else(|| furthest(checks, docs.iter(), artifact)),
+            )
+        })
+        .collect()
+}
+
+/// The positions of the documents that list each SHA-256, in document order, once each.
+fn subject_index(docs: &[JudgedDocument]) -> std::collections::HashMap<&str, Vec<usize>> {
+    let mut index: std::collections::HashMap<&str, Vec<usize>> = Default::default();
+    for (i, doc) in docs.iter().enumerate() {
+        for sha in doc
+            .statement
+            .subjects
+            .iter()
+            .filter_map(|s| s.sha256.as_deref())
+        {
+            let ids = index.entry(sha).or_default();
+            if ids.last() != Some(&i) {
+                ids.push(i);
+            }
+        }
+    }
+    index
+}
+
+/// The first document that passes every check, else the one that got furthest (the first of
+/// equals), with how many checks it passed before its first failure and every result.
+fn furthest<'d>(
+    checks: &[(CheckId, Box<dyn Rule>)],
+    docs: impl IntoIterator<Item = &'d JudgedDocument>,
+    artifact: &Artifact,
+) -> Option<(usize, &'d JudgedDocument, Vec<CheckResult>)> {
     let mut best: Option<(usize, &JudgedDocument, Vec<CheckResult>)> = None;
     for doc in docs {
         let results = check_document(checks, doc, artifact);
@@ -252,6 +309,13 @@ pub fn judge_artifact(
             break;
         }
     }
+    best
+}
+
+fn verdict(
+    artifact: &Artifact,
+    best: Option<(usize, &JudgedDocument, Vec<CheckResult>)>,
+) -> ArtifactVerdict {
     let Some((_, doc, results)) = best else {
         return ArtifactVerdict {
             name: artifact.name.clone(),
