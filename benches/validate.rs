@@ -481,9 +481,10 @@ fn generate_keyless(root: &Path, plan: &Plan) -> Result<Vec<String>, String> {
                 async move {
                     let (name, path, statement) = artifact(root, plan, i)?;
                     let token = Secret::new(github_jwt());
-                    let signed = sign_keyless(services, &token, &statement)
-                        .await
-                        .map_err(|e| format!("signing {name}: {e}"))?;
+                    let signed =
+                        sign_keyless(services, &token, &statement, Duration::from_secs(60))
+                            .await
+                            .map_err(|e| format!("signing {name}: {e}"))?;
                     save_bundle(root, &name, &path, &signed.json)
                 }
             })

@@ -28,7 +28,7 @@ use crate::domain::audit_chain;
 use crate::domain::audit_chain::DayFile;
 use crate::domain::audit_record::{
     self, build_writes, cas_backoff, classify_ref_refusal, is_date, AuditRecord, DayState,
-    RefRefusal,
+    FileWrite, RefRefusal,
 };
 use crate::domain::entry_update::{self, Target, UpdateError};
 use crate::domain::manifest::{DayLink, Manifest, ManifestEntry};
@@ -382,9 +382,60 @@ impl CommitStore<'_, '_> {
             }
         };
         let message = message.as_str();
+        // 3-5. Blobs, tree, commit; fast-forward, or the side branch and its pull request.
+        let side_of = |commit: &str| match change {
+            Change::Records { .. } => side.clone(),
+            Change::Update(c) => {
+                let e = updated.as_ref();
+                entry_update::pr_branch(
+                    e.map_or("", |e| e.tag.as_str()),
+                    e.map_or(0, |e| e.run_id),
+                    c.what,
+                    commit,
+                )
+            }
+        };
+        let protected = match change {
+            Change::Update(c) if !c.pull_request_when_protected => WhenProtected::Refuse,
+            _ => WhenProtected::PullRequest {
+                side: &side_of,
+                waiting: "this run's audit files wait here. Merge to record them.",
+            },
+        };
+        let files: Vec<&FileWrite> = writes.iter().collect();
+        Ok(
+            match self
+                .write_commit(branch, &head, &root, &files, message, attempt, protected)
+                .await?
+            {
+                Landed::Stored(stored) => Attempt::Done(stored),
+                Landed::Raced => Attempt::Raced,
+            },
+        )
+    }
+
+    /// Steps 3 to 5 of every store commit: the blobs of `files`, their tree on `root` (the
+    /// tree of `head`) and the commit, then a fast-forward of `branch`. A lost race is
+    /// [`Landed::Raced`]; a protected branch is handled per `protected`; any other refusal is
+    /// the error.
+    #[allow(clippy::too_many_arguments)]
+    pub(super) async fn write_commit(
+        &self,
+        branch: &str,
+        head: &str,
+        root: &str,
+        files: &[&FileWrite],
+        message: &str,
+        attempt: u32,
+        protected: WhenProtected<'_>,
+    ) -> Result<Landed, String> {
+        let api = |what: &str| {
+            let what = what.to_string();
+            move |e: crate::adapters::github::ApiError| format!("{what}: {e}")
+        };
         // 3. Blobs, tree, commit.
-        let mut entries = Vec::with_capacity(writes.len());
-        for w in &writes {
+        let mut entries = Vec::with_capacity(files.len());
+        for w in files {
             let sha = self
                 .gh
                 .create_blob(self.repository, &w.bytes)
@@ -394,12 +445,12 @@ impl CommitStore<'_, '_> {
         }
         let tree = self
             .gh
-            .create_tree(self.repository, &root, &entries)
+            .create_tree(self.repository, root, &entries)
             .await
             .map_err(api("creating the tree"))?;
         let commit = self
             .gh
-            .create_commit(self.repository, message, &tree, &head)
+            .create_commit(self.repository, message, &tree, head)
             .await
             .map_err(api("creating the commit"))?;
         // 4. Fast-forward the branch, or read why not.
@@ -410,7 +461,7 @@ impl CommitStore<'_, '_> {
             .map_err(api(&format!("updating {branch}")))?
         {
             Ok(()) => {
-                return Ok(Attempt::Done(Stored::Committed {
+                return Ok(Landed::Stored(Stored::Committed {
                     branch: branch.to_string(),
                     commit,
                     attempts: attempt,
@@ -418,29 +469,18 @@ impl CommitStore<'_, '_> {
             }
             Err(r) => r,
         };
-        match classify_ref_refusal(refused.status, &refused.message) {
-            RefRefusal::NotFastForward => Ok(Attempt::Raced),
-            RefRefusal::Protected
-                if matches!(change, Change::Update(c) if !c.pull_request_when_protected) =>
-            {
-                Err(format!(
-                    "{branch} is protected and this update only counts on {branch} itself: HTTP {}: {}",
-                    refused.status, refused.message
-                ))
-            }
-            RefRefusal::Protected => {
-                let side = match change {
-                    Change::Records { .. } => side,
-                    Change::Update(c) => {
-                        let e = updated.as_ref();
-                        entry_update::pr_branch(
-                            e.map_or("", |e| e.tag.as_str()),
-                            e.map_or(0, |e| e.run_id),
-                            c.what,
-                            &commit,
-                        )
-                    }
-                };
+        match (
+            classify_ref_refusal(refused.status, &refused.message),
+            protected,
+        ) {
+            (RefRefusal::NotFastForward, _) => Ok(Landed::Raced),
+            (RefRefusal::Protected, WhenProtected::Refuse) => Err(format!(
+                "{branch} is protected and this update only counts on {branch} itself: HTTP {}: {}",
+                refused.status, refused.message
+            )),
+            // 5. A protected branch: the same commit on a side branch, and a pull request.
+            (RefRefusal::Protected, WhenProtected::PullRequest { side, waiting }) => {
+                let side = side(&commit);
                 self.gh
                     .create_branch(self.repository, &side, &commit)
                     .await
@@ -450,7 +490,7 @@ impl CommitStore<'_, '_> {
                     )))?;
                 let title = message.lines().next().unwrap_or(message);
                 let body = format!(
-                    "{message}\n\n{branch} does not accept direct commits ({}), so this run's audit files wait here. Merge to record them.",
+                    "{message}\n\n{branch} does not accept direct commits ({}), so {waiting}",
                     refused.message
                 );
                 let url = self
@@ -458,16 +498,34 @@ impl CommitStore<'_, '_> {
                     .open_pull_request(self.repository, &side, branch, title, &body)
                     .await
                     .map_err(api(&format!("opening a pull request from {side}")))?;
-                Ok(Attempt::Done(Stored::PullRequest {
+                Ok(Landed::Stored(Stored::PullRequest {
                     branch: side,
                     commit,
                     url,
                 }))
             }
-            RefRefusal::Forbidden | RefRefusal::Other => Err(format!(
+            (RefRefusal::Forbidden | RefRefusal::Other, _) => Err(format!(
                 "GitHub refused to update {branch}: HTTP {}: {}",
                 refused.status, refused.message
             )),
         }
     }
+}
+
+/// How a protected branch takes a store commit.
+pub(super) enum WhenProtected<'a> {
+    /// The commit on a side branch (named from the commit's sha) with a pull request whose
+    /// body ends with `waiting`.
+    PullRequest {
+        side: &'a (dyn Fn(&str) -> String + Sync),
+        waiting: &'a str,
+    },
+    /// Not at all: an update that only counts on the branch itself.
+    Refuse,
+}
+
+/// What writing one attempt's commit came to.
+pub(super) enum Landed {
+    Stored(Stored),
+    Raced,
 }

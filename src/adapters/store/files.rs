@@ -17,10 +17,10 @@
 
 use std::collections::HashMap;
 
-use super::commit::{CommitStore, Stored};
+use super::commit::{CommitStore, Landed, Stored, WhenProtected};
 use crate::adapters::github::git_data::TreeEntry;
 use crate::adapters::github::{ApiError, ApiResult, GitHub};
-use crate::domain::audit_record::{cas_backoff, classify_ref_refusal, FileWrite, RefRefusal};
+use crate::domain::audit_record::{cas_backoff, FileWrite};
 use crate::domain::file_commit::{self, Plan};
 
 /// The caller's (domain) rule: is our copy of `path` the same as the head's?
@@ -176,74 +176,29 @@ impl CommitStore<'_, '_> {
             }
             Plan::Commit(changed) => changed,
         };
-        // 3. Blobs of the changed files, tree, commit.
-        let mut entries = Vec::with_capacity(changed.len());
-        for f in changed.iter().filter_map(|i| set.files.get(*i)) {
-            let sha = self
-                .gh
-                .create_blob(self.repository, &f.bytes)
-                .await
-                .map_err(api(format!("creating the blob of {}", f.path)))?;
-            entries.push((f.path.clone(), sha));
-        }
-        let tree = self
-            .gh
-            .create_tree(self.repository, &root, &entries)
-            .await
-            .map_err(api("creating the tree".into()))?;
-        let commit = self
-            .gh
-            .create_commit(self.repository, set.message, &tree, &head)
-            .await
-            .map_err(api("creating the commit".into()))?;
-        // 4. Fast-forward the branch, or read why not.
-        let refused = match self
-            .gh
-            .fast_forward(self.repository, branch, &commit)
-            .await
-            .map_err(api(format!("updating {branch}")))?
-        {
-            Ok(()) => {
-                return Ok(Attempt::Done(FilesStored::Stored(Stored::Committed {
-                    branch: branch.to_string(),
-                    commit,
-                    attempts: attempt,
-                })))
-            }
-            Err(r) => r,
+        // 3-5. The changed files' blobs, tree and commit; fast-forward, or a pull request.
+        let files: Vec<&FileWrite> = changed.iter().filter_map(|i| set.files.get(*i)).collect();
+        let side = |commit: &str| file_commit::side_branch(set.side_prefix, commit);
+        let protected = WhenProtected::PullRequest {
+            side: &side,
+            waiting: "these files wait here. Merge to publish them.",
         };
-        match classify_ref_refusal(refused.status, &refused.message) {
-            RefRefusal::NotFastForward => Ok(Attempt::Raced),
-            RefRefusal::Protected => {
-                // 5. A protected branch: the same commit on a side branch, and a pull request.
-                let side = file_commit::side_branch(set.side_prefix, &commit);
-                self.gh
-                    .create_branch(self.repository, &side, &commit)
-                    .await
-                    .map_err(api(format!(
-                        "{branch} is protected ({}); creating {side}",
-                        refused.message
-                    )))?;
-                let title = set.message.lines().next().unwrap_or(set.message);
-                let body = format!(
-                    "{}\n\n{branch} does not accept direct commits ({}), so these files wait here. Merge to publish them.",
-                    set.message, refused.message
-                );
-                let url = self
-                    .gh
-                    .open_pull_request(self.repository, &side, branch, title, &body)
-                    .await
-                    .map_err(api(format!("opening a pull request from {side}")))?;
-                Ok(Attempt::Done(FilesStored::Stored(Stored::PullRequest {
-                    branch: side,
-                    commit,
-                    url,
-                })))
-            }
-            RefRefusal::Forbidden | RefRefusal::Other => Err(format!(
-                "GitHub refused to update {branch}: HTTP {}: {}",
-                refused.status, refused.message
-            )),
-        }
+        Ok(
+            match self
+                .write_commit(
+                    branch,
+                    &head,
+                    &root,
+                    &files,
+                    set.message,
+                    attempt,
+                    protected,
+                )
+                .await?
+            {
+                Landed::Stored(stored) => Attempt::Done(FilesStored::Stored(stored)),
+                Landed::Raced => Attempt::Raced,
+            },
+        )
     }
 }
