@@ -236,12 +236,18 @@ fn run_case(case: Case, plan: &Plan, options: &Options) -> Result<Option<String>
             None
         }
     };
-    print_table(&rows, node.as_ref());
+    print_table(case, &rows, node.as_ref());
     let (_, ours) = &rows[0];
     Ok(Some(result_line(case, plan, options, ours, node.as_ref())))
 }
 
-fn print_table(rows: &[(String, Measure)], node: Option<&Measure>) {
+/// Whether the target judges `case`: its 10x (against ~65 bundles/s) is about keyless
+/// bundles; the key-signed case is informational (both sides do one signature check).
+fn judged(case: Case) -> bool {
+    matches!(case, Case::Keyless)
+}
+
+fn print_table(case: Case, rows: &[(String, Measure)], node: Option<&Measure>) {
     println!();
     println!("| verifier | bundles | best s | bundles/s | peak RSS | vs @sigstore/verify |");
     println!("| --- | --- | --- | --- | --- | --- |");
@@ -254,6 +260,9 @@ fn print_table(rows: &[(String, Measure)], node: Option<&Measure>) {
         let ratio = node
             .map(|n| {
                 let r = n.seconds / m.seconds.max(1e-9);
+                if !judged(case) {
+                    return format!("**{r:.1}x** (informational)");
+                }
                 let verdict = if r >= TARGET_RATIO {
                     ""
                 } else {
@@ -298,8 +307,12 @@ fn result_line(
         "reference": "@sigstore/verify",
         "reference_s": node.map(|n| n.seconds),
         "ratio": ratio,
-        "target": format!(">= {TARGET_RATIO}x @sigstore/verify's bundles/s ({} bundles, one invocation vs one warm Node process)", plan.bundles),
-        "met": ratio.map(|r| r >= TARGET_RATIO),
+        "target": if judged(case) {
+            format!(">= {TARGET_RATIO}x @sigstore/verify's bundles/s ({} bundles, one invocation vs one warm Node process)", plan.bundles)
+        } else {
+            "none (informational: the 10x target is the keyless workload's)".to_string()
+        },
+        "met": if judged(case) { ratio.map(|r| r >= TARGET_RATIO) } else { None },
         "ours_peak_rss_kib": ours.peak_rss_kib,
         "reference_peak_rss_kib": node.and_then(|n| n.peak_rss_kib),
         "extra": {
