@@ -88,6 +88,29 @@ pub fn mrkdwn(s: &str) -> String {
     o
 }
 
+/// A URL inside a Slack link (`<url|label>`): the URL stays clickable as it is (no
+/// zero-width spaces: `my_app` must stay `my_app`), and cannot end the link, start a label or
+/// break the line: `&` is Slack's `&amp;`, `<`, `>`, `|` and whitespace are percent-encoded.
+pub fn slack_url(url: &str) -> String {
+    let mut o = String::with_capacity(url.len());
+    for c in url.chars() {
+        match c {
+            '&' => o.push_str("&amp;"),
+            '<' => o.push_str("%3C"),
+            '>' => o.push_str("%3E"),
+            '|' => o.push_str("%7C"),
+            c if c.is_whitespace() || c.is_control() => {
+                let mut buf = [0u8; 4];
+                for b in c.encode_utf8(&mut buf).bytes() {
+                    o.push_str(&format!("%{b:02X}"));
+                }
+            }
+            c => o.push(c),
+        }
+    }
+    o
+}
+
 /// XML text and attribute values (the SVG badge).
 pub fn xml(s: &str) -> String {
     let mut o = String::with_capacity(s.len());

@@ -69,6 +69,7 @@ pub struct Notice {
     pub runbook_url: String,
 }
 
+use super::escape;
 /// Escape user text for Slack mrkdwn and `plain_text` (the shared escaper).
 pub use super::escape::mrkdwn as escape_mrkdwn;
 
@@ -110,10 +111,10 @@ pub fn slack_message(n: &Notice) -> Value {
         format!("*Status*\n{icon} {}", n.status.as_str()),
         format!("*Tag*\n{tag}"),
         format!("*Repository*\n{repo}"),
-        format!("*Run*\n<{}|{}>", escape_mrkdwn(&n.run_url), n.run_id),
+        format!("*Run*\n<{}|{}>", escape::slack_url(&n.run_url), n.run_id),
     ];
     if let Some(a) = &n.artifact_url {
-        fields.push(format!("*Artifact*\n<{}|artifact>", escape_mrkdwn(a)));
+        fields.push(format!("*Artifact*\n<{}|artifact>", escape::slack_url(a)));
     }
     blocks.push(json!({
         "type": "section",
@@ -129,16 +130,23 @@ pub fn slack_message(n: &Notice) -> Value {
     }
     if n.status == NotifyStatus::Failure {
         blocks.push(json!({"type": "context", "elements": [
-            {"type": "mrkdwn", "text": format!("Runbook: <{}|failure recovery>", escape_mrkdwn(&n.runbook_url))}
+            {"type": "mrkdwn", "text": format!("Runbook: <{}|failure recovery>", escape::slack_url(&n.runbook_url))}
         ]}));
     }
     blocks.truncate(MAX_BLOCKS);
-    let mut fallback = format!("{}: run {} ({})", headline(n), n.run_id, n.run_url);
+    // User text escaped as text; the run URL as a link's URL (escaping it as text would put
+    // zero-width spaces into it).
+    let mut fallback = format!(
+        "{}: run {} (<{}>)",
+        escape_mrkdwn(&headline(n)),
+        n.run_id,
+        escape::slack_url(&n.run_url)
+    );
     if let Some(r) = &n.failure_reason {
-        fallback.push_str(&format!(" reason: {r}"));
+        fallback.push_str(&format!(" reason: {}", escape_mrkdwn(r)));
     }
     json!({
-        "text": truncate_chars(&escape_mrkdwn(&fallback), MAX_FALLBACK_CHARS),
+        "text": truncate_chars(&fallback, MAX_FALLBACK_CHARS),
         "blocks": blocks,
         "unfurl_links": false,
         "unfurl_media": false,
@@ -674,6 +682,37 @@ mod tests {
             "{c}"
         );
         assert!(!repeat_comment(&notice(NotifyStatus::Success)).contains("Runbook"));
+    }
+
+    #[test]
+    fn link_urls_stay_clickable_and_cannot_break_out_of_their_link() {
+        // Regression: URLs went through the mrkdwn text escaper, which puts a zero-width space
+        // after `_`, so a run of `octo/my_app` or an artifact `app_linux.tar.gz` linked nowhere.
+        let mut n = notice(NotifyStatus::Failure);
+        n.run_url = "https://github.com/octo/my_app/actions/runs/7".into();
+        n.artifact_url = Some("https://e.example/app_linux_amd64.tar.gz?a=1&b=2".into());
+        n.runbook_url = "https://e.example/run|book>x\nline".into();
+        let text = slack_message(&n).to_string();
+        assert!(
+            text.contains("<https://github.com/octo/my_app/actions/runs/7|9228858953>"),
+            "{text}"
+        );
+        assert!(
+            text.contains("<https://e.example/app_linux_amd64.tar.gz?a=1&amp;b=2|artifact>"),
+            "{text}"
+        );
+        assert!(
+            text.contains("<https://e.example/run%7Cbook%3Ex%0Aline|failure recovery>"),
+            "{text}"
+        );
+        let fallback = slack_message(&n)["text"]
+            .as_str()
+            .expect("text")
+            .to_string();
+        assert!(
+            fallback.contains("(<https://github.com/octo/my_app/actions/runs/7>)"),
+            "{fallback}"
+        );
     }
 
     #[test]
