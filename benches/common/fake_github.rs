@@ -10,9 +10,14 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
 use serde_json::{json, Value};
-use sha2::{Digest, Sha256};
 use wiremock::matchers::any;
 use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
+
+// The integration tests' Git object store (the bench uses part of it).
+#[allow(dead_code)]
+#[path = "../../tests/integration/git_objects.rs"]
+mod git_objects;
+use git_objects::GitObjects;
 
 pub const RELEASE_ID: u64 = 42;
 const REPO: &str = "/api/v3/repos/octo/app";
@@ -26,90 +31,20 @@ struct Asset {
 /// Git objects: blob and tree and commit ids are content hashes, as on GitHub.
 #[derive(Debug, Default)]
 struct Git {
-    blobs: BTreeMap<String, Vec<u8>>,
-    /// Tree id -> name -> (kind, id).
-    trees: BTreeMap<String, BTreeMap<String, (String, String)>>,
-    /// Commit id -> (tree, parents).
-    commits: BTreeMap<String, (String, Vec<String>)>,
+    objects: GitObjects,
     refs: BTreeMap<String, String>,
 }
 
-fn object_id(kind: &str, bytes: &[u8]) -> String {
-    let mut h = Sha256::new();
-    h.update(kind.as_bytes());
-    h.update([0]);
-    h.update(bytes);
-    hex::encode(&h.finalize()[..20])
+impl std::ops::Deref for Git {
+    type Target = GitObjects;
+    fn deref(&self) -> &GitObjects {
+        &self.objects
+    }
 }
 
-impl Git {
-    fn put_blob(&mut self, bytes: Vec<u8>) -> String {
-        let id = object_id("blob", &bytes);
-        self.blobs.insert(id.clone(), bytes);
-        id
-    }
-
-    fn put_tree(&mut self, entries: BTreeMap<String, (String, String)>) -> String {
-        let id = object_id("tree", format!("{entries:?}").as_bytes());
-        self.trees.insert(id.clone(), entries);
-        id
-    }
-
-    fn put_commit(&mut self, tree: &str, parents: Vec<String>) -> String {
-        let id = object_id(
-            "commit",
-            format!("{tree}{parents:?}{}", self.commits.len()).as_bytes(),
-        );
-        self.commits.insert(id.clone(), (tree.into(), parents));
-        id
-    }
-
-    /// path -> blob id, recursively.
-    fn flatten(&self, tree: &str, prefix: &str, out: &mut BTreeMap<String, String>) {
-        for (name, (kind, id)) in self.trees.get(tree).into_iter().flatten() {
-            let path = format!("{prefix}{name}");
-            if kind == "tree" {
-                self.flatten(id, &format!("{path}/"), out);
-            } else {
-                out.insert(path, id.clone());
-            }
-        }
-    }
-
-    /// Nested trees from a flat path -> blob id map.
-    fn build(&mut self, flat: &BTreeMap<String, String>) -> String {
-        let mut here = BTreeMap::new();
-        let mut sub: BTreeMap<String, BTreeMap<String, String>> = BTreeMap::new();
-        for (path, id) in flat {
-            match path.split_once('/') {
-                Some((dir, rest)) => {
-                    sub.entry(dir.to_string())
-                        .or_default()
-                        .insert(rest.to_string(), id.clone());
-                }
-                None => {
-                    here.insert(path.clone(), ("blob".to_string(), id.clone()));
-                }
-            }
-        }
-        for (dir, inner) in sub {
-            let id = self.build(&inner);
-            here.insert(dir, ("tree".to_string(), id));
-        }
-        self.put_tree(here)
-    }
-
-    fn is_ancestor(&self, ancestor: &str, of: &str) -> bool {
-        let mut todo = vec![of.to_string()];
-        while let Some(c) = todo.pop() {
-            if c == ancestor {
-                return true;
-            }
-            if let Some((_, parents)) = self.commits.get(&c) {
-                todo.extend(parents.iter().cloned());
-            }
-        }
-        false
+impl std::ops::DerefMut for Git {
+    fn deref_mut(&mut self) -> &mut GitObjects {
+        &mut self.objects
     }
 }
 
@@ -262,7 +197,7 @@ fn git_data(g: &mut Git, method: &str, seg: &[&str], body: &Value) -> ResponseTe
             None => not_found(),
         },
         ("GET", ["commits", id]) => match g.commits.get(*id) {
-            Some((tree, _)) => answer(200, json!({"sha": id, "tree": {"sha": tree}})),
+            Some((tree, _, _)) => answer(200, json!({"sha": id, "tree": {"sha": tree}})),
             None => not_found(),
         },
         ("GET", ["trees", id]) => match g.trees.get(*id) {
@@ -330,7 +265,8 @@ fn git_data(g: &mut Git, method: &str, seg: &[&str], body: &Value) -> ResponseTe
             if !g.trees.contains_key(&tree) || parents.iter().any(|p| !g.commits.contains_key(p)) {
                 return answer(422, json!({"message": "tree or parent not found"}));
             }
-            let id = g.put_commit(&tree, parents);
+            let message = body["message"].as_str().unwrap_or_default();
+            let id = g.put_commit(&tree, parents, message);
             answer(201, json!({"sha": id}))
         }
         ("PATCH", ["refs", "heads", rest @ ..]) => {
@@ -365,7 +301,7 @@ impl FakeGitHub {
         let mut git = Git::default();
         let readme = git.put_blob(b"# app\n".to_vec());
         let tree = git.build(&BTreeMap::from([("README.md".to_string(), readme)]));
-        let head = git.put_commit(&tree, Vec::new());
+        let head = git.put_commit(&tree, Vec::new(), "initial");
         git.refs.insert("main".into(), head);
         let state = Arc::new(Mutex::new(State {
             uri: server.uri(),
@@ -405,7 +341,11 @@ impl FakeGitHub {
         let mut commits: usize = 0;
         let mut c = s.git.refs.get("main").cloned();
         while let Some(id) = c {
-            c = s.git.commits.get(&id).and_then(|(_, p)| p.first().cloned());
+            c = s
+                .git
+                .commits
+                .get(&id)
+                .and_then(|(_, p, _)| p.first().cloned());
             commits += 1;
         }
         (

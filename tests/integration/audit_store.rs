@@ -16,11 +16,11 @@ use std::time::Duration;
 
 use base64::Engine;
 use serde_json::{json, Value};
-use sha2::{Digest, Sha256};
 use wiremock::matchers::any;
 use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 
 use crate::common::{bin, parse_outputs, Outcome, Runner, Workspace};
+use crate::git_objects::GitObjects;
 
 pub(crate) const SHA: &str = "95baf27389e83e6a5c48f42e190d48d7abcea19e";
 pub(crate) const TOKEN: &str = "ghs_fakeTokenForTests123";
@@ -28,11 +28,7 @@ const PREFIX: &str = "/api/v3/repos/octo/app";
 
 #[derive(Debug, Default)]
 pub(crate) struct Git {
-    blobs: BTreeMap<String, Vec<u8>>,
-    /// Tree sha -> name -> (kind, sha).
-    trees: BTreeMap<String, BTreeMap<String, (String, String)>>,
-    /// Commit sha -> (tree, parents, message).
-    commits: BTreeMap<String, (String, Vec<String>, String)>,
+    objects: GitObjects,
     pub(crate) refs: BTreeMap<String, String>,
     pub(crate) protected: BTreeSet<String>,
     pub(crate) read_only: bool,
@@ -44,65 +40,20 @@ pub(crate) struct Git {
     pub(crate) protect_after: Option<usize>,
 }
 
-fn hash(kind: &str, bytes: &[u8]) -> String {
-    let mut h = Sha256::new();
-    h.update(kind.as_bytes());
-    h.update([0]);
-    h.update(bytes);
-    hex::encode(&h.finalize()[..20])
+impl std::ops::Deref for Git {
+    type Target = GitObjects;
+    fn deref(&self) -> &GitObjects {
+        &self.objects
+    }
+}
+
+impl std::ops::DerefMut for Git {
+    fn deref_mut(&mut self) -> &mut GitObjects {
+        &mut self.objects
+    }
 }
 
 impl Git {
-    fn put_blob(&mut self, bytes: Vec<u8>) -> String {
-        let sha = hash("blob", &bytes);
-        self.blobs.insert(sha.clone(), bytes);
-        sha
-    }
-
-    fn put_tree(&mut self, entries: BTreeMap<String, (String, String)>) -> String {
-        let sha = hash(
-            "tree",
-            serde_json::to_string(&entries).expect("j").as_bytes(),
-        );
-        self.trees.insert(sha.clone(), entries);
-        sha
-    }
-
-    /// path -> blob sha, recursively.
-    fn flatten(&self, tree: &str, prefix: &str, out: &mut BTreeMap<String, String>) {
-        for (name, (kind, sha)) in &self.trees[tree] {
-            let path = format!("{prefix}{name}");
-            if kind == "tree" {
-                self.flatten(sha, &format!("{path}/"), out);
-            } else {
-                out.insert(path, sha.clone());
-            }
-        }
-    }
-
-    /// Build nested trees from a flat path -> blob sha map.
-    fn build(&mut self, flat: &BTreeMap<String, String>) -> String {
-        let mut here: BTreeMap<String, (String, String)> = BTreeMap::new();
-        let mut sub: BTreeMap<String, BTreeMap<String, String>> = BTreeMap::new();
-        for (path, sha) in flat {
-            match path.split_once('/') {
-                Some((dir, rest)) => {
-                    sub.entry(dir.to_string())
-                        .or_default()
-                        .insert(rest.to_string(), sha.clone());
-                }
-                None => {
-                    here.insert(path.clone(), ("blob".into(), sha.clone()));
-                }
-            }
-        }
-        for (dir, inner) in sub {
-            let sha = self.build(&inner);
-            here.insert(dir, ("tree".into(), sha));
-        }
-        self.put_tree(here)
-    }
-
     /// Commit `files` on top of `main` (another writer).
     pub(crate) fn commit_on_main(&mut self, files: BTreeMap<String, Vec<u8>>, message: &str) {
         let head = self.refs["main"].clone();
@@ -116,29 +67,6 @@ impl Git {
         let tree = self.build(&flat);
         let c = self.put_commit(&tree, vec![head], message);
         self.refs.insert("main".into(), c);
-    }
-
-    fn put_commit(&mut self, tree: &str, parents: Vec<String>, message: &str) -> String {
-        let sha = hash(
-            "commit",
-            format!("{tree}{parents:?}{message}{}", self.commits.len()).as_bytes(),
-        );
-        self.commits
-            .insert(sha.clone(), (tree.into(), parents, message.into()));
-        sha
-    }
-
-    fn is_ancestor(&self, ancestor: &str, of: &str) -> bool {
-        let mut todo = vec![of.to_string()];
-        while let Some(c) = todo.pop() {
-            if c == ancestor {
-                return true;
-            }
-            if let Some((_, parents, _)) = self.commits.get(&c) {
-                todo.extend(parents.iter().cloned());
-            }
-        }
-        false
     }
 
     /// The files at a branch's head.

@@ -17,9 +17,10 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use base64::Engine;
 use serde_json::{json, Value};
-use sha2::{Digest, Sha256};
 use wiremock::matchers::any;
 use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
+
+use crate::git_objects::GitObjects;
 
 pub(crate) const REPO: &str = "octo/app";
 const API: &str = "/api/v3/repos/octo/app";
@@ -62,94 +63,24 @@ pub(crate) struct Run {
 /// The Git object store: content-addressed blobs, one-level trees, commits, branch refs.
 #[derive(Debug, Default)]
 pub(crate) struct Git {
-    blobs: BTreeMap<String, Vec<u8>>,
-    /// Tree sha -> name -> (kind, sha).
-    trees: BTreeMap<String, BTreeMap<String, (String, String)>>,
-    /// Commit sha -> (tree, parents, message).
-    commits: BTreeMap<String, (String, Vec<String>, String)>,
+    objects: GitObjects,
     pub(crate) refs: BTreeMap<String, String>,
 }
 
-fn object_id(kind: &str, bytes: &[u8]) -> String {
-    let mut h = Sha256::new();
-    h.update(kind.as_bytes());
-    h.update([0]);
-    h.update(bytes);
-    hex::encode(&h.finalize()[..20])
+impl std::ops::Deref for Git {
+    type Target = GitObjects;
+    fn deref(&self) -> &GitObjects {
+        &self.objects
+    }
+}
+
+impl std::ops::DerefMut for Git {
+    fn deref_mut(&mut self) -> &mut GitObjects {
+        &mut self.objects
+    }
 }
 
 impl Git {
-    fn put_blob(&mut self, bytes: Vec<u8>) -> String {
-        let sha = object_id("blob", &bytes);
-        self.blobs.insert(sha.clone(), bytes);
-        sha
-    }
-
-    fn put_tree(&mut self, entries: BTreeMap<String, (String, String)>) -> String {
-        let text = serde_json::to_string(&entries).expect("tree json");
-        let sha = object_id("tree", text.as_bytes());
-        self.trees.insert(sha.clone(), entries);
-        sha
-    }
-
-    fn put_commit(&mut self, tree: &str, parents: Vec<String>, message: &str) -> String {
-        let sha = object_id(
-            "commit",
-            format!("{tree}{parents:?}{message}{}", self.commits.len()).as_bytes(),
-        );
-        self.commits
-            .insert(sha.clone(), (tree.into(), parents, message.into()));
-        sha
-    }
-
-    /// path -> blob sha, recursively.
-    fn flatten(&self, tree: &str, prefix: &str, out: &mut BTreeMap<String, String>) {
-        for (name, (kind, sha)) in &self.trees[tree] {
-            let path = format!("{prefix}{name}");
-            if kind == "tree" {
-                self.flatten(sha, &format!("{path}/"), out);
-            } else {
-                out.insert(path, sha.clone());
-            }
-        }
-    }
-
-    /// Nested trees from a flat path -> blob sha map; the root tree's sha.
-    fn build(&mut self, flat: &BTreeMap<String, String>) -> String {
-        let mut here: BTreeMap<String, (String, String)> = BTreeMap::new();
-        let mut sub: BTreeMap<String, BTreeMap<String, String>> = BTreeMap::new();
-        for (path, sha) in flat {
-            match path.split_once('/') {
-                Some((dir, rest)) => {
-                    sub.entry(dir.to_string())
-                        .or_default()
-                        .insert(rest.to_string(), sha.clone());
-                }
-                None => {
-                    here.insert(path.clone(), ("blob".into(), sha.clone()));
-                }
-            }
-        }
-        for (dir, inner) in sub {
-            let sha = self.build(&inner);
-            here.insert(dir, ("tree".into(), sha));
-        }
-        self.put_tree(here)
-    }
-
-    fn is_ancestor(&self, ancestor: &str, of: &str) -> bool {
-        let mut todo = vec![of.to_string()];
-        while let Some(c) = todo.pop() {
-            if c == ancestor {
-                return true;
-            }
-            if let Some((_, parents, _)) = self.commits.get(&c) {
-                todo.extend(parents.iter().cloned());
-            }
-        }
-        false
-    }
-
     /// The files at a branch's head.
     pub(crate) fn files(&self, branch: &str) -> BTreeMap<String, Vec<u8>> {
         let mut flat = BTreeMap::new();

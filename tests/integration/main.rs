@@ -10,6 +10,7 @@ mod fake_github;
 mod fault_proxy;
 mod faults;
 mod fuzz_regressions;
+mod git_objects;
 mod injection;
 mod lifecycle;
 mod notify;
