@@ -5,6 +5,7 @@
 //! - [`markdown`]: GitHub Markdown text (step summaries, the dashboard, issue bodies);
 //! - [`markdown_code`]: the inside of a code span in a Markdown table cell;
 //! - [`mrkdwn`]: Slack mrkdwn and `plain_text` (Block Kit);
+//! - [`slack_url`]: the URL of a Slack link (`<url|label>`);
 //! - [`xml`]: XML text and attributes (the SVG badge);
 //! - [`command_data`] / [`command_property`]: a workflow command's data and properties;
 //! - [`starts_workflow_command`]: whether a plain log line would be obeyed by the runner.
